@@ -1,0 +1,1 @@
+"""agent-os layers: foundation, edge, data, core, fleet."""

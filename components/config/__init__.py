@@ -1,0 +1,94 @@
+"""Load and validate the whole `agent-os:` stack config once, before any resource exists."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as _runtime_config
+from pydantic import ValidationError
+
+from .model import ConfigError, StackConfig
+from .secrets import SECRET_KEYS
+
+NAMESPACE = "agent-os"
+
+__all__ = ["NAMESPACE", "ConfigError", "StackConfig", "format_validation_error", "load", "parse"]
+
+SECTIONS = frozenset(f.alias or name for name, f in StackConfig.model_fields.items() if not f.exclude)
+
+
+def _loc_path(loc: tuple[int | str, ...]) -> str:
+    out = f"{NAMESPACE}:"
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if i else "") + part
+    return out
+
+
+def format_validation_error(err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        reason = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            reason = "unknown key"
+        elif "input" in e and not isinstance(e["input"], dict | list):
+            reason += f" (got {e['input']!r})"
+        lines.append(f"{_loc_path(tuple(e['loc']))}: {reason}")
+    return "invalid stack config:\n  " + "\n  ".join(lines)
+
+
+def parse(raw: dict[str, Any], stack: str, secret_keys: set[str] | None = None) -> StackConfig:
+    """Validate a `{key: value}` map (keys without namespace). Raises ConfigError/ValidationError."""
+    secret_keys = secret_keys or set()
+    for key in raw:
+        if key in SECRET_KEYS:
+            if key not in secret_keys:
+                raise ConfigError(
+                    f"{NAMESPACE}:{key}",
+                    f"is a secret; set it with `pulumi config set --secret {NAMESPACE}:{key}`",
+                )
+        elif key not in SECTIONS:
+            known = sorted(SECTIONS | set(SECRET_KEYS))
+            raise ConfigError(f"{NAMESPACE}:{key}", f"unknown key (known keys: {', '.join(known)})")
+    sections = {k: v for k, v in raw.items() if k in SECTIONS}
+    for key, value in sections.items():
+        if not isinstance(value, dict):
+            raise ConfigError(f"{NAMESPACE}:{key}", "must be an object (use `pulumi config set --path`)")
+    cfg = StackConfig.model_validate({**sections, "stack": stack})
+    cfg.check_consistency()
+    return cfg
+
+
+def _raw_from_pulumi() -> tuple[dict[str, Any], set[str]]:
+    raw: dict[str, Any] = {}
+    secret: set[str] = set()
+    prefix = f"{NAMESPACE}:"
+    for full, value in _runtime_config.CONFIG.get().items():
+        if not full.startswith(prefix):
+            continue
+        key = full[len(prefix) :]
+        if _runtime_config.is_config_secret(full):
+            secret.add(key)
+        if key in SECRET_KEYS:
+            raw[key] = None  # never materialised here; read later as a secret Output
+            continue
+        try:
+            raw[key] = json.loads(value) if isinstance(value, str) else value
+        except json.JSONDecodeError:
+            raw[key] = value
+    return raw, secret
+
+
+def load() -> StackConfig:
+    """Read `agent-os:*`, validate, and raise one pulumi.RunError naming key paths on failure."""
+    raw, secret = _raw_from_pulumi()
+    try:
+        return parse(raw, pulumi.get_stack(), secret)
+    except ConfigError as e:
+        raise pulumi.RunError(f"invalid stack config:\n  {e}") from None
+    except ValidationError as e:
+        raise pulumi.RunError(format_validation_error(e)) from None

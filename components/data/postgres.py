@@ -1,0 +1,168 @@
+"""Postgres + Apache AGE: one pinned replica, stop-first, databases and roles as code."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_command as command
+import pulumi_docker as docker
+import pulumi_postgresql as postgresql
+
+from ..config.swarm import Layer
+from ..swarm import (
+    HealthCheck,
+    Platform,
+    Probe,
+    SecretFile,
+    ServiceSpec,
+    VolumeMount,
+    readiness_gate,
+    swarm_service,
+)
+from .sql import create_graph_sql
+
+SERVICE = "pg-age"
+KG_DB = "agent_kg"
+STATE_DB = "agent_state"
+GRAPH = "agent_graph"
+PASSWORD_FILE = "/run/secrets/postgres_password"
+
+
+def postgres_service(
+    platform: Platform, superuser_password: pulumi.Output[str], parent: pulumi.Resource
+) -> docker.Service:
+    pg = platform.cfg.data.postgres
+    secret = platform.secret("postgres-password", superuser_password, parent)
+    spec = ServiceSpec(
+        name=SERVICE,
+        layer=Layer.DATA,
+        image=platform.image("postgres"),
+        # Overriding CMD means re-adding the AGE preload the image's CMD carries.
+        args=("postgres", "-c", "shared_preload_libraries=age", "-c", f"port={pg.port}"),
+        env={
+            "POSTGRES_USER": pg.superuser,
+            "POSTGRES_PASSWORD_FILE": PASSWORD_FILE,
+            "POSTGRES_DB": "postgres",
+            "PGDATA": "/var/lib/postgresql/data/pgdata",
+        },
+        secrets=(SecretFile(secret=secret, target=PASSWORD_FILE),),
+        volumes=(VolumeMount(source=f"{platform.namespace}-pg-age-data", target="/var/lib/postgresql/data"),),
+        resources=pg.resources,
+        networks=(Layer.DATA,),
+        replicas=1,
+        stateful=True,
+        constraints=(f"node.labels.{pg.node_label}==true",),
+        # The entrypoint chowns PGDATA and drops to the postgres user.
+        cap_add=("CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"),
+        stop_grace_period="60s",
+        health=HealthCheck.shell(
+            f"pg_isready -h 127.0.0.1 -p {pg.port} -U {pg.superuser} -d postgres",
+            interval="10s",
+            retries=10,
+            start_period="30s",
+        ),
+    )
+    return swarm_service(platform, spec, parent)
+
+
+def admin_tunnel(platform: Platform, after: docker.Service, parent: pulumi.Resource) -> docker.Container:
+    """A loopback-only socat on the manager into the data overlay, for the postgresql
+    provider (see README "Admin access"). Not a Swarm service; publishes on 127.0.0.1."""
+    acc = platform.cfg.access
+    pg = platform.cfg.data.postgres
+    net = platform.networks[Layer.DATA]
+    return docker.Container(
+        "pg-admin-tunnel",
+        name=f"{platform.namespace}-pg-admin-tunnel",
+        image=platform.image("socat"),
+        command=[f"TCP-LISTEN:{pg.port},fork,reuseaddr", f"TCP:{SERVICE}:{pg.port}"],
+        ports=[docker.ContainerPortArgs(internal=pg.port, external=acc.postgres_port, ip="127.0.0.1")],
+        networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=net.name)],
+        restart="unless-stopped",
+        capabilities=docker.ContainerCapabilitiesArgs(drops=["ALL"]),
+        read_only=True,
+        memory=64,
+        labels=[docker.ContainerLabelArgs(label="com.docker.stack.namespace", value=platform.namespace)],
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[after]),
+    )
+
+
+@dataclass(frozen=True)
+class PostgresOutputs:
+    host: str  # service DNS name on the data overlay
+    port: int
+    provider: postgresql.Provider
+    ready: command.local.Command
+
+
+def postgres_admin(
+    platform: Platform,
+    superuser_password: pulumi.Output[str],
+    after: list[pulumi.Resource],
+    parent: pulumi.Resource,
+) -> PostgresOutputs:
+    """Readiness gate, then an explicit provider configured from preview-known values."""
+    acc = platform.cfg.access
+    pg = platform.cfg.data.postgres
+    gate = readiness_gate(
+        "postgres-ready",
+        "Postgres",
+        Probe.tcp(acc.postgres_host, acc.postgres_port),
+        acc,
+        after,
+        parent,
+    )
+    provider = postgresql.Provider(
+        "postgresql",
+        host=acc.postgres_host,
+        port=acc.postgres_port,
+        username=pg.superuser,
+        password=superuser_password,
+        database="postgres",
+        sslmode="disable",
+        superuser=True,
+        connect_timeout=15,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[gate]),
+    )
+    return PostgresOutputs(host=SERVICE, port=pg.port, provider=provider, ready=gate)
+
+
+@dataclass(frozen=True)
+class AppDatabases:
+    role: postgresql.Role
+    kg: postgresql.Database
+    state: postgresql.Database
+    extensions: list[postgresql.Extension]
+    graph: command.local.Command
+
+
+def app_databases(
+    platform: Platform,
+    admin: PostgresOutputs,
+    app_password: pulumi.Output[str],
+    superuser_password: pulumi.Output[str],
+    parent: pulumi.Resource,
+) -> AppDatabases:
+    pg = platform.cfg.data.postgres
+    opts = pulumi.ResourceOptions(parent=parent, provider=admin.provider)
+    role = postgresql.Role("role-agent", name=pg.app_role, login=True, password=app_password, opts=opts)
+    kg = postgresql.Database("db-agent-kg", name=KG_DB, owner=role.name, opts=opts)
+    state = postgresql.Database("db-agent-state", name=STATE_DB, owner=role.name, opts=opts)
+    exts = [
+        postgresql.Extension(f"ext-{name}-{db_key}", name=name, database=db.name, opts=opts)
+        for name in ("age", "vector")
+        for db_key, db in (("kg", kg),)
+    ]
+    acc = platform.cfg.access
+    sql = create_graph_sql(GRAPH)
+    conn = f"host={acc.postgres_host} port={acc.postgres_port} user={pg.superuser} dbname={KG_DB}"
+    graph = command.local.Command(
+        "age-graph",
+        create=f'psql {shlex.quote(conn)} -v ON_ERROR_STOP=1 -q -c "$AGENT_OS_SQL"',
+        environment={"PGPASSWORD": superuser_password, "AGENT_OS_SQL": sql},
+        triggers=[sql],
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=exts),
+    )
+    return AppDatabases(role=role, kg=kg, state=state, extensions=exts, graph=graph)

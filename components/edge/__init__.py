@@ -1,0 +1,50 @@
+"""Edge layer: Caddy (HTTPS ingress) and Technitium (authoritative .arpa DNS)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_command as command
+import pulumi_docker as docker
+
+from ..swarm import Platform
+from ..swarm.routes import Route, check_unique
+from ..swarm.secretvalues import StackSecrets
+from .caddy import caddy
+from .technitium import DNS_ROUTE, dns_records, technitium
+
+
+@dataclass(frozen=True)
+class EdgeOutputs:
+    zone: str
+    urls: dict[str, str]  # route host -> https URL
+    caddy: docker.Service
+    dns_ready: command.local.Command  # passes once Caddy routes and Technitium answers
+
+
+class EdgeLayer(pulumi.ComponentResource):
+    def __init__(
+        self,
+        platform: Platform,
+        secrets: StackSecrets,
+        routes: list[Route],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("agent-os:edge:Edge", "edge", None, opts)
+        all_routes = [DNS_ROUTE, *routes]
+        check_unique(all_routes)
+        password = secrets.value("technitiumAdminPassword")
+        self.technitium = technitium(platform, password, self)
+        self.caddy = caddy(platform, all_routes, self)
+        self.dns_gate, self.dns_records = dns_records(
+            platform, all_routes, password, [self.caddy, self.technitium], self
+        )
+        zone = platform.cfg.edge.zone
+        self.outputs = EdgeOutputs(
+            zone=zone,
+            urls={r.host: f"https://{r.fqdn(zone)}" for r in all_routes},
+            caddy=self.caddy,
+            dns_ready=self.dns_gate,
+        )
+        self.register_outputs({"zone": zone, "urls": self.outputs.urls})

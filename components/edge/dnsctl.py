@@ -1,0 +1,163 @@
+"""Idempotent Technitium DNS zone sync (stdlib only; run by a pulumi-command resource).
+
+Every Technitium API call answers HTTP 200, errors included, so each reply's JSON
+`status` is checked. Records this tool manages carry a comment marker; `sync` adds what
+is missing, leaves what is right, and deletes managed records no longer desired.
+
+Environment: DNS_API_URL, DNS_API_CONNECT (optional IP to connect to, keeping the URL's
+host for SNI and Host), DNS_API_USER, DNS_API_PASSWORD, DNS_ZONE, DNS_RECORDS (JSON list
+of {"name", "ip"}), DNS_TTL, DNS_API_INSECURE ("1"), DNS_API_CA_FILE.
+Usage: python3 dnsctl.py sync | prune
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import ssl
+import sys
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+MARKER = "managed-by agent-os"
+
+
+class ApiError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Client:
+    base_url: str
+    connect_to: str | None = None
+    insecure: bool = False
+    ca_file: str | None = None
+    timeout: float = 10.0
+
+    def _conn(self) -> http.client.HTTPConnection:
+        u = urllib.parse.urlsplit(self.base_url)
+        host = u.hostname or ""
+        target = self.connect_to or host
+        if u.scheme == "https":
+            ctx = ssl.create_default_context(cafile=self.ca_file)
+            if self.insecure:
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+            port = u.port or 443
+            conn = http.client.HTTPSConnection(host, port, timeout=self.timeout, context=ctx)
+            if target != host:
+                sock = socket.create_connection((target, port), self.timeout)
+                conn.sock = ctx.wrap_socket(sock, server_hostname=host)
+            return conn
+        conn = http.client.HTTPConnection(target, u.port or 80, timeout=self.timeout)
+        return conn
+
+    def call(self, path: str, **params: str) -> dict[str, Any]:
+        u = urllib.parse.urlsplit(self.base_url)
+        query = urllib.parse.urlencode(params)
+        conn = self._conn()
+        try:
+            conn.request("GET", f"{u.path.rstrip('/')}{path}?{query}", headers={"Host": u.netloc})
+            resp = conn.getresponse()
+            body = resp.read()
+        finally:
+            conn.close()
+        if resp.status != 200:
+            raise ApiError(f"{path}: HTTP {resp.status}")
+        try:
+            data: dict[str, Any] = json.loads(body)
+        except ValueError:
+            raise ApiError(f"{path}: reply is not JSON") from None
+        # Technitium answers 200 on failure; the JSON status is the truth.
+        if data.get("status") != "ok":
+            msg = data.get("errorMessage") or data.get("status") or "no status"
+            raise ApiError(f"{path}: {data.get('status')}: {msg}")
+        return data
+
+
+def login(c: Client, user: str, password: str) -> str:
+    token = c.call("/api/user/login", user=user, **{"pass": password}).get("token")
+    if not token:
+        raise ApiError("/api/user/login: no token in reply")
+    return str(token)
+
+
+def ensure_zone(c: Client, token: str, zone: str) -> bool:
+    zones = c.call("/api/zones/list", token=token).get("response", {}).get("zones", [])
+    if any(z.get("name") == zone for z in zones):
+        return False
+    c.call("/api/zones/create", token=token, zone=zone, type="Primary")
+    return True
+
+
+def managed_records(c: Client, token: str, zone: str) -> set[tuple[str, str]]:
+    reply = c.call("/api/zones/records/get", token=token, domain=zone, zone=zone, listZone="true")
+    out: set[tuple[str, str]] = set()
+    for r in reply.get("response", {}).get("records", []):
+        if r.get("type") == "A" and r.get("comments") == MARKER:
+            out.add((str(r["name"]), str(r.get("rData", {}).get("ipAddress"))))
+    return out
+
+
+def sync(c: Client, token: str, zone: str, desired: set[tuple[str, str]], ttl: int) -> dict[str, int]:
+    ensure_zone(c, token, zone)
+    have = managed_records(c, token, zone)
+    added = removed = 0
+    for name, ip in sorted(desired - have):
+        c.call(
+            "/api/zones/records/add",
+            token=token,
+            zone=zone,
+            domain=name,
+            type="A",
+            ipAddress=ip,
+            ttl=str(ttl),
+            overwrite="false",
+            comments=MARKER,
+        )
+        added += 1
+    for name, ip in sorted(have - desired):
+        c.call(
+            "/api/zones/records/delete",
+            token=token,
+            zone=zone,
+            domain=name,
+            type="A",
+            ipAddress=ip,
+        )
+        removed += 1
+    return {"added": added, "removed": removed, "kept": len(desired & have)}
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2 or argv[1] not in ("sync", "prune"):
+        print("usage: dnsctl.py sync|prune", file=sys.stderr)
+        return 2
+    env = os.environ
+    try:
+        client = Client(
+            env["DNS_API_URL"],
+            env.get("DNS_API_CONNECT") or None,
+            env.get("DNS_API_INSECURE") == "1",
+            env.get("DNS_API_CA_FILE") or None,
+        )
+        zone = env["DNS_ZONE"]
+        records = json.loads(env.get("DNS_RECORDS", "[]")) if argv[1] == "sync" else []
+        desired = {(str(r["name"]), str(r["ip"])) for r in records}
+        token = login(client, env.get("DNS_API_USER", "admin"), env["DNS_API_PASSWORD"])
+        result = sync(client, token, zone, desired, int(env.get("DNS_TTL", "300")))
+    except KeyError as e:
+        print(f"dnsctl: missing environment variable {e.args[0]}", file=sys.stderr)
+        return 2
+    except (ApiError, OSError, ValueError) as e:
+        print(f"dnsctl: {e}", file=sys.stderr)
+        return 1
+    print(json.dumps({"zone": zone, **result}, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,111 @@
+"""Technitium DNS: authoritative for the stack's .arpa zone; records synced via its API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulumi
+import pulumi_command as command
+import pulumi_docker as docker
+
+from ..config.swarm import Layer
+from ..swarm import (
+    HealthCheck,
+    Platform,
+    Port,
+    Probe,
+    SecretFile,
+    ServiceSpec,
+    VolumeMount,
+    readiness_gate,
+    swarm_service,
+)
+from ..swarm.routes import Route
+from .caddy import EDGE_LABEL
+
+API_PORT = 5380
+DNS_ROUTE = Route(host="dns", upstreams=(f"technitium:{API_PORT}",), layer=Layer.EDGE)
+DNSCTL = Path(__file__).with_name("dnsctl.py").relative_to(Path(__file__).parents[2])
+
+
+def technitium(platform: Platform, password: pulumi.Output[str], parent: pulumi.Resource) -> docker.Service:
+    cfg = platform.cfg
+    d = cfg.edge.dns
+    secret = platform.secret("technitium-admin-password", password, parent)
+    spec = ServiceSpec(
+        name="technitium",
+        layer=Layer.EDGE,
+        image=platform.image("technitium"),
+        resources=d.resources,
+        networks=(Layer.EDGE,),
+        replicas=1,
+        stateful=True,
+        ports=(Port(target=53, published=53, protocol="udp"), Port(target=53, published=53)),
+        env={
+            # Read on first start only; later changes go through the API.
+            "DNS_SERVER_DOMAIN": cfg.edge.host("dns"),
+            "DNS_SERVER_ADMIN_PASSWORD_FILE": "/run/secrets/technitium_admin_password",
+            "DNS_SERVER_RECURSION": "AllowOnlyForPrivateNetworks",
+            "DNS_SERVER_FORWARDERS": ",".join(d.forwarders),
+        },
+        secrets=(SecretFile(secret=secret, target="/run/secrets/technitium_admin_password"),),
+        volumes=(VolumeMount(source=f"{platform.namespace}-technitium-data", target="/etc/dns"),),
+        constraints=(f"node.labels.{EDGE_LABEL}==true",),
+        cap_add=("NET_BIND_SERVICE",),
+        health=HealthCheck.tcp(API_PORT, start_period="30s"),
+    )
+    return swarm_service(platform, spec, parent)
+
+
+def desired_records(platform: Platform, routes: list[Route]) -> list[dict[str, str]]:
+    zone = platform.cfg.edge.zone
+    return [
+        {"name": r.fqdn(zone), "ip": ip}
+        for r in sorted(routes, key=lambda r: r.host)
+        for ip in platform.cfg.edge.ingress_addresses
+    ]
+
+
+def dns_records(
+    platform: Platform,
+    routes: list[Route],
+    password: pulumi.Output[str],
+    after: list[pulumi.Resource],
+    parent: pulumi.Resource,
+) -> tuple[command.local.Command, command.local.Command]:
+    """Gate on the API through Caddy, then sync one A record per routed host and address."""
+    cfg = platform.cfg
+    api_url = cfg.edge.dns.api_url or f"https://{cfg.edge.host(DNS_ROUTE.host)}"
+    ingress = cfg.edge.ingress_addresses[0]
+    host = api_url.split("://", 1)[1].split("/", 1)[0]
+    gate = readiness_gate(
+        "dns-api-ready",
+        "Technitium API",
+        Probe.http(f"{api_url}/api/user/session/get", cfg.access, resolve=f"{host}:443:{ingress}"),
+        cfg.access,
+        after,
+        parent,
+    )
+    records = json.dumps(desired_records(platform, routes), sort_keys=True)
+    env: dict[str, pulumi.Input[str]] = {
+        "DNS_API_URL": api_url,
+        "DNS_API_CONNECT": "" if cfg.edge.dns.api_url else ingress,
+        "DNS_API_USER": "admin",
+        "DNS_API_PASSWORD": password,
+        "DNS_API_INSECURE": "1" if cfg.access.insecure_tls and not cfg.access.ca_file else "0",
+        "DNS_API_CA_FILE": cfg.access.ca_file or "",
+        "DNS_ZONE": cfg.edge.zone,
+        "DNS_RECORDS": records,
+        "DNS_TTL": str(cfg.edge.dns.ttl),
+    }
+    sync = command.local.Command(
+        "dns-records",
+        create=f"python3 {DNSCTL} sync",
+        update=f"python3 {DNSCTL} sync",
+        delete=f"python3 {DNSCTL} prune",
+        environment=env,
+        triggers=[records],
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[gate]),
+    )
+    return gate, sync

@@ -1,0 +1,66 @@
+"""Readiness gates: a bounded wait, run where `pulumi up` runs, between a service and the
+provider that talks to it. `depends_on` orders creation; only a gate orders readiness."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_command as command
+
+from ..config.access import AccessConfig
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What 'ready' means, as one shell test that exits 0 when ready."""
+
+    describe: str
+    test: str
+
+    @staticmethod
+    def tcp(host: str, port: int) -> Probe:
+        return Probe(
+            f"tcp://{host}:{port}",
+            f"timeout 3 bash -c {shlex.quote(f'exec 3<>/dev/tcp/{host}/{port}')}",
+        )
+
+    @staticmethod
+    def http(url: str, access: AccessConfig, resolve: str | None = None) -> Probe:
+        """`resolve` ("host:port:ip") pins the name before internal DNS exists."""
+        pin = f"--resolve {shlex.quote(resolve)} " if resolve else ""
+        tls = (
+            f"--cacert {shlex.quote(access.ca_file)}"
+            if access.ca_file
+            else ("-k" if access.insecure_tls else "")
+        )
+        return Probe(url, f"curl -fsS -o /dev/null --max-time 5 {pin}{tls} {shlex.quote(url)}")
+
+
+def gate_script(what: str, probe: Probe, timeout_s: int, interval_s: int) -> str:
+    tries = max(1, timeout_s // interval_s)
+    msg = f"agent-os: {what} not ready at {probe.describe} after {timeout_s}s ({tries} probes)"
+    return (
+        f"for i in $(seq 1 {tries}); do "
+        f"if {probe.test}; then echo ready; exit 0; fi; sleep {interval_s}; done; "
+        f"echo {shlex.quote(msg)} >&2; exit 1"
+    )
+
+
+def readiness_gate(
+    name: str,
+    what: str,
+    probe: Probe,
+    access: AccessConfig,
+    after: list[pulumi.Resource],
+    parent: pulumi.Resource,
+) -> command.local.Command:
+    """A local command that succeeds once `probe` passes, created after `after`."""
+    return command.local.Command(
+        name,
+        create=gate_script(what, probe, access.gate_timeout_seconds, access.gate_interval_seconds),
+        interpreter=["/bin/bash", "-c"],
+        triggers=[r.urn for r in after],
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=after),
+    )

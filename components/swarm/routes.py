@@ -1,0 +1,28 @@
+"""HTTPS routes every layer registers with the edge. Computed from config alone, so the
+edge never depends on an upper layer's resources (layers depend downward only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..config.swarm import Layer
+
+
+@dataclass(frozen=True, kw_only=True)
+class Route:
+    host: str  # short name; the FQDN is <host>.<zone>
+    upstreams: tuple[str, ...]  # "service:port", resolved on the edge overlay
+    layer: Layer
+    health_uri: str | None = None
+    health_port: int | None = None
+
+    def fqdn(self, zone: str) -> str:
+        return f"{self.host}.{zone}"
+
+
+def check_unique(routes: list[Route]) -> None:
+    seen: dict[str, Route] = {}
+    for r in routes:
+        if r.host in seen:
+            raise ValueError(f"route host {r.host!r} registered twice ({seen[r.host].layer}, {r.layer})")
+        seen[r.host] = r
