@@ -1,0 +1,51 @@
+"""The typed contract the core layer hands to the layers above it (fleet, UIs).
+
+Every field a toggled-off integration owns is None; consumers must degrade cleanly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_docker as docker
+
+
+@dataclass(frozen=True)
+class KeycloakOutputs:
+    issuer: str  # https://sso.<zone>/realms/agents (public, as agent-utilities expects)
+    jwks_uri: str  # <issuer>/protocol/openid-connect/certs
+    realm: str
+    api_client_id: str  # "agent-utilities": audience of REST/MCP JWTs
+    webui_client_id: str  # "agent-webui": public, auth code + PKCE
+    webui_svc_client_id: str  # "agent-webui-svc": confidential, service account
+    webui_svc_client_secret: pulumi.Output[str]  # secret
+    ready: pulumi.Resource  # realm/clients exist once this is created
+
+
+@dataclass(frozen=True)
+class OpenBaoOutputs:
+    url: str  # https://openbao.<zone> (or internal http://bao-1:8200 for in-cluster)
+    internal_url: str
+    kv_mount: str
+    approle_role_id: pulumi.Output[str]  # secret
+    approle_secret_id: pulumi.Output[str]  # secret
+    refs: dict[str, str]  # logical name -> vault://path#field
+    ready: pulumi.Resource
+
+
+@dataclass(frozen=True)
+class LgtmOutputs:
+    prometheus_url: str  # in-cluster, for SCALING_PROMETHEUS_URL
+    otlp_traces_endpoint: str  # full .../v1/traces URL (Tempo)
+    alertmanager_url: str
+
+
+@dataclass(frozen=True)
+class CoreOutputs:
+    keycloak: KeycloakOutputs | None = None
+    openbao: OpenBaoOutputs | None = None
+    lgtm: LgtmOutputs | None = None
+    portainer_url: str | None = None
+    # Docker secrets other layers mount (e.g. AppRole secret_id), by logical name.
+    docker_secrets: dict[str, docker.Secret] = field(default_factory=dict[str, docker.Secret])

@@ -1,0 +1,35 @@
+"""The seam between layers that expose metrics/alerts and the LGTM component that
+consumes them. Producers hand over plain data; the core layer renders it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScrapeTarget:
+    job: str
+    targets: tuple[str, ...]  # "host:port" on an overlay Prometheus joins
+    labels: dict[str, str] = field(default_factory=dict[str, str])
+    metrics_path: str = "/metrics"
+    # Name of a Docker secret file with a bearer token, when the endpoint needs auth.
+    bearer_token_file: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertRule:
+    group: str
+    alert: str
+    expr: str
+    for_: str = "1m"
+    severity: str = "warning"
+    summary: str = ""
+    labels: dict[str, str] = field(default_factory=dict[str, str])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Telemetry:
+    """What one layer contributes to Prometheus."""
+
+    scrape: tuple[ScrapeTarget, ...] = ()
+    rules: tuple[AlertRule, ...] = ()
