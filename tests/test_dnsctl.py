@@ -1,0 +1,153 @@
+"""The Technitium sync client against a fake API that, like the real one, answers HTTP 200
+on errors and reports failure only in the JSON `status`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.edge import dnsctl
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class FakeTechnitium:
+    def __init__(self, password: str = "pw") -> None:
+        self.password = password
+        self.zones: set[str] = set()
+        self.records: dict[tuple[str, str], str] = {}  # (name, ip) -> comment
+        self.calls: list[str] = []
+        self.fail_on: str | None = None
+
+    def handle(self, path: str, q: dict[str, str]) -> dict[str, Any]:
+        self.calls.append(path)
+        if path == self.fail_on:
+            return {"status": "error", "errorMessage": "injected failure"}
+        if path == "/api/user/login":
+            if q.get("pass") != self.password:
+                return {"status": "error", "errorMessage": "Invalid username or password"}
+            return {"status": "ok", "token": "tok"}
+        if q.get("token") != "tok":
+            return {"status": "invalid-token", "errorMessage": "Invalid token"}
+        if path == "/api/zones/list":
+            return {"status": "ok", "response": {"zones": [{"name": z} for z in sorted(self.zones)]}}
+        if path == "/api/zones/create":
+            if q["zone"] in self.zones:
+                return {"status": "error", "errorMessage": "Zone already exists"}
+            self.zones.add(q["zone"])
+            return {"status": "ok", "response": {"domain": q["zone"]}}
+        if path == "/api/zones/records/get":
+            recs = [
+                {"name": n, "type": "A", "rData": {"ipAddress": ip}, "comments": c}
+                for (n, ip), c in sorted(self.records.items())
+            ]
+            return {"status": "ok", "response": {"records": recs}}
+        if path == "/api/zones/records/add":
+            key = (q["domain"], q["ipAddress"])
+            if key in self.records and q.get("overwrite") != "true":
+                return {"status": "error", "errorMessage": "record already exists"}
+            self.records[key] = q.get("comments", "")
+            return {"status": "ok"}
+        if path == "/api/zones/records/delete":
+            self.records.pop((q["domain"], q["ipAddress"]), None)
+            return {"status": "ok"}
+        return {"status": "error", "errorMessage": f"unknown call {path}"}
+
+
+@pytest.fixture
+def fake() -> Iterator[tuple[FakeTechnitium, str]]:
+    state = FakeTechnitium()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            u = urllib.parse.urlsplit(self.path)
+            q = dict(urllib.parse.parse_qsl(u.query))
+            body = json.dumps(state.handle(u.path, q)).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield state, f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+
+
+def _run(
+    url: str, records: list[dict[str, str]], password: str = "pw", mode: str = "sync"
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "DNS_API_URL": url,
+        "DNS_API_PASSWORD": password,
+        "DNS_ZONE": "agents.arpa",
+        "DNS_RECORDS": json.dumps(records),
+    }
+    return subprocess.run(
+        [sys.executable, "components/edge/dnsctl.py", mode],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_sync_creates_zone_and_records_then_changes_nothing(fake: tuple[FakeTechnitium, str]) -> None:
+    state, url = fake
+    recs = [{"name": "sso.agents.arpa", "ip": "10.0.0.1"}, {"name": "sso.agents.arpa", "ip": "10.0.0.2"}]
+    first = _run(url, recs)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout) == {"zone": "agents.arpa", "added": 2, "removed": 0, "kept": 0}
+    assert state.zones == {"agents.arpa"}
+    assert set(state.records) == {("sso.agents.arpa", "10.0.0.1"), ("sso.agents.arpa", "10.0.0.2")}
+    again = _run(url, recs)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout) == {"zone": "agents.arpa", "added": 0, "removed": 0, "kept": 2}
+    assert state.calls.count("/api/zones/create") == 1
+
+
+def test_sync_removes_only_records_it_manages(fake: tuple[FakeTechnitium, str]) -> None:
+    state, url = fake
+    state.zones.add("agents.arpa")
+    state.records[("manual.agents.arpa", "10.9.9.9")] = "hand-made"
+    state.records[("old.agents.arpa", "10.0.0.1")] = dnsctl.MARKER
+    out = _run(url, [{"name": "new.agents.arpa", "ip": "10.0.0.1"}])
+    assert out.returncode == 0, out.stderr
+    assert set(state.records) == {("manual.agents.arpa", "10.9.9.9"), ("new.agents.arpa", "10.0.0.1")}
+    pruned = _run(url, [], mode="prune")
+    assert pruned.returncode == 0
+    assert set(state.records) == {("manual.agents.arpa", "10.9.9.9")}
+
+
+@pytest.mark.parametrize("failing", ["/api/zones/list", "/api/zones/records/add", "/api/zones/create"])
+def test_http_200_with_error_status_fails_the_command(fake: tuple[FakeTechnitium, str], failing: str) -> None:
+    state, url = fake
+    state.fail_on = failing
+    out = _run(url, [{"name": "a.agents.arpa", "ip": "10.0.0.1"}])
+    assert out.returncode == 1
+    assert "injected failure" in out.stderr and failing in out.stderr
+
+
+def test_wrong_password_is_a_clear_error(fake: tuple[FakeTechnitium, str]) -> None:
+    _, url = fake
+    out = _run(url, [], password="nope")
+    assert out.returncode == 1
+    assert "Invalid username or password" in out.stderr
+    assert out.stdout == ""
