@@ -99,14 +99,33 @@ def fake_password(name: str, length: int) -> str:
 
 
 class PlatformMocks(pulumi.runtime.Mocks):
-    """Echo inputs; add the few computed outputs the program reads."""
+    """Echo inputs; add the few computed outputs the program reads.
+
+    `stack_outputs`: the outputs every `pulumi.StackReference` sees (the previous
+    deployment's outputs when a stack references itself); `{}` = never deployed.
+    `stack_references` records each reference's stack name by resource name."""
+
+    def __init__(self, stack_outputs: Mapping[str, Any] | None = None) -> None:
+        super().__init__()
+        self.stack_outputs = dict(stack_outputs or {})
+        self.stack_references: dict[str, str] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         state = dict(args.inputs)
         rid = f"{args.name}-id"
+        if args.typ == "pulumi:pulumi:StackReference":
+            self.stack_references[args.name] = str(state.get("name"))
+            return str(state.get("name")), {**state, "outputs": dict(self.stack_outputs)}
         if args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = fake_password(args.name, state.get("length", 32))
         elif args.typ.startswith("command:local:Command") or args.typ.startswith("command:remote:Command"):
+            if args.name == "openbao-init":  # components/core/baoctl.py prints one JSON line
+                state.setdefault(
+                    "stdout",
+                    json.dumps(
+                        {"root_token": fake_password("openbao-root", 28), "recovery_keys_b64": ["cmVj"]}
+                    ),
+                )
             state.setdefault("stdout", "ready")
             state.setdefault("stderr", "")
         elif args.typ == "docker:index/network:Network":
@@ -173,9 +192,11 @@ def run(
     program: Path | Callable[[], None] | None = None,
     project_dir: Path = PROJECT_DIR,
     mocks: pulumi.runtime.Mocks | None = None,
+    stack_outputs: Mapping[str, Any] | None = None,
 ) -> Run:
     """Evaluate the program for `stack`. `overrides` replace whole config keys (full
     `ns:key` names); `None` deletes a key. `secrets` are set as secret config values.
+    `stack_outputs` are what StackReferences read (e.g. the previous `shardCount`).
     Raises what the program raises (e.g. pulumi.RunError for bad config)."""
     values, secret_keys = stack_config(stack, project_dir)
     for k, v in (overrides or {}).items():
@@ -187,9 +208,16 @@ def run(
         values[k] = v
         secret_keys.add(k)
 
-    monitor = CaptureMonitor(mocks or PlatformMocks())
+    monitor = CaptureMonitor(mocks or PlatformMocks(stack_outputs))
     _settings.set_root_resource(None)  # type: ignore[arg-type]
-    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_mocks(
+        monitor.mocks,
+        project=PROJECT,
+        stack=stack,
+        preview=preview,
+        monitor=monitor,
+        organization="organization",  # what file backends report
+    )
     pulumi.runtime.set_all_config({k: _encode(v) for k, v in values.items()}, sorted(secret_keys))
 
     result = Run(stack=stack, preview=preview)

@@ -124,7 +124,7 @@ def test_reshard(tmp_path: Path) -> None:
             expected.append({"tenant": t, "graph": g, "from": src, "to": dst})
     assert expected
     assert out["moved"] == expected
-    assert out["moved_fraction"] == pytest.approx(len(expected) / len(tenants))
+    assert out["moved_fraction"] == pytest.approx(len(expected) / len(tenants))  # pyright: ignore[reportUnknownMemberType]
     assert out["total"] == len(tenants)
 
 

@@ -1,0 +1,68 @@
+"""Per-shard health as plain data for the LGTM component (components/swarm/observability).
+
+* One scrape target per shard metrics port (`kg-shard-N:911N`), labelled with the shard's
+  endpoint string, so engine metrics join the clients' `agent_utilities_engine_shard_up`.
+* One alert per shard on `agent_utilities_engine_shard_up{endpoint="<endpoint>"} == 0`
+  (exported by every agent-utilities client, platform.md §9), named `EngineShard<N>Down`
+  and labelled with the endpoint and shard number.
+
+The endpoint strings come in as the one list the shards layer derives; nothing here
+rebuilds them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from components.swarm.observability import AlertRule, ScrapeTarget, Telemetry
+
+GROUP = "engine-shards"
+SHARD_UP_METRIC = "agent_utilities_engine_shard_up"
+
+
+@dataclass(frozen=True)
+class ShardAddress:
+    """One shard as telemetry sees it."""
+
+    n: int  # 1-based shard number
+    endpoint: str  # exactly as in the endpoint list (hashed by clients)
+    service: str  # Swarm service / DNS name
+    metrics_port: int
+
+
+def _promql_string(s: str) -> str:
+    # PromQL double-quoted strings take Go escapes; JSON's are a compatible subset.
+    return json.dumps(s)
+
+
+def shard_telemetry(shards: Sequence[ShardAddress]) -> Telemetry:
+    scrape: list[ScrapeTarget] = []
+    rules: list[AlertRule] = []
+    for s in shards:
+        labels = {"endpoint": s.endpoint, "shard": str(s.n)}
+        # Job names must be unique per Prometheus scrape config: one job per shard service.
+        scrape.append(
+            ScrapeTarget(
+                job=s.service,
+                targets=(f"{s.service}:{s.metrics_port}",),
+                labels={**labels, "component": "engine-shard"},
+            )
+        )
+        rules.append(
+            AlertRule(
+                group=GROUP,
+                # Alert names are unique per rules file (the LGTM renderer enforces it).
+                alert=f"EngineShard{s.n}Down",
+                expr=f"{SHARD_UP_METRIC}{{endpoint={_promql_string(s.endpoint)}}} == 0",
+                for_="2m",
+                severity="critical",
+                summary=(
+                    f"agent-utilities cannot reach engine shard {s.endpoint}; its tenants' graph "
+                    "calls fail (ConnectionError) until it is back"
+                ),
+                labels=labels,
+            )
+        )
+    return Telemetry(scrape=tuple(scrape), rules=tuple(rules))
