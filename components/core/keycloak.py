@@ -1,0 +1,347 @@
+"""Keycloak: Postgres-backed, behind Caddy; realm `agents`, roles and clients as code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_docker as docker
+import pulumi_keycloak as keycloak
+import pulumi_postgresql as postgresql
+
+from ..config.swarm import Layer
+from ..data import DataOutputs
+from ..swarm import HealthCheck, Platform, Probe, ServiceSpec, readiness_gate, swarm_service
+from ..swarm.entrypoint import SecretEnv, secrets_entrypoint
+from ..swarm.names import KEYCLOAK_HTTP_PORT, KEYCLOAK_MANAGEMENT_PORT, KEYCLOAK_SERVICE
+from .outputs import KeycloakOutputs
+from .routes import GRAFANA_HOST, PORTAINER_HOST, SSO_HOST
+
+KEYCLOAK_UID = "1000"  # the image's `keycloak` user
+KEYCLOAK_GID = "0"
+KC_SH = "/opt/keycloak/bin/kc.sh"
+
+# Realm roles (platform.md §7). Composites: kg:admin > kg:write > kg:read.
+ROLES = ("kg:read", "kg:write", "kg:admin", "admin:cluster-read", "webui:admin")
+COMPOSITES = {"kg:write": ("kg:read",), "kg:admin": ("kg:write",)}
+API_CLIENT = "agent-utilities"
+WEBUI_CLIENT = "agent-webui"
+WEBUI_SVC_CLIENT = "agent-webui-svc"
+GRAFANA_CLIENT = "grafana"
+PORTAINER_CLIENT = "portainer"
+# Service-account role mappings.
+SERVICE_ACCOUNT_ROLES = {API_CLIENT: ("kg:admin",), WEBUI_SVC_CLIENT: ("kg:write", "admin:cluster-read")}
+# Clients whose access tokens carry `aud: agent-utilities` (REST/MCP JWT audience).
+AUDIENCE_CLIENTS = (API_CLIENT, WEBUI_CLIENT, WEBUI_SVC_CLIENT)
+WEBUI_HOST = "webui"  # the fleet layer's route for agent-webui
+
+
+def _slug(role: str) -> str:
+    return role.replace(":", "-")
+
+
+def public_url(platform: Platform) -> str:
+    return f"https://{platform.cfg.edge.host(SSO_HOST)}"
+
+
+def issuer(platform: Platform) -> str:
+    return f"{public_url(platform)}/realms/{platform.cfg.core.keycloak.realm}"
+
+
+def internal_url() -> str:
+    """In-cluster (core overlay) base URL, for back-channel calls (token, userinfo)."""
+    return f"http://{KEYCLOAK_SERVICE}:{KEYCLOAK_HTTP_PORT}"
+
+
+def keycloak_database(
+    platform: Platform, data: DataOutputs, password: pulumi.Output[str], parent: pulumi.Resource
+) -> postgresql.Database:
+    kc = platform.cfg.core.keycloak
+    opts = pulumi.ResourceOptions(parent=parent, provider=data.postgres_provider)
+    role = postgresql.Role("role-keycloak", name=kc.db_role, login=True, password=password, opts=opts)
+    return postgresql.Database("db-keycloak", name=kc.database, owner=role.name, opts=opts)
+
+
+def keycloak_service(
+    platform: Platform,
+    data: DataOutputs,
+    database: postgresql.Database,
+    db_password: pulumi.Output[str],
+    admin_password: pulumi.Output[str],
+    parent: pulumi.Resource,
+) -> docker.Service:
+    kc = platform.cfg.core.keycloak
+    # Keycloak reads no *_FILE variables: the with-secrets entrypoint exports the files.
+    entry = secrets_entrypoint(platform, "keycloak", parent)
+    wrapped = entry.wrap(
+        [
+            SecretEnv(
+                env="KC_DB_PASSWORD",
+                secret=platform.secret("keycloak-db-password", db_password, parent),
+                file_name="keycloak_db_password",
+            ),
+            SecretEnv(
+                env="KC_BOOTSTRAP_ADMIN_PASSWORD",
+                secret=platform.secret("keycloak-admin-password", admin_password, parent),
+                file_name="keycloak_admin_password",
+            ),
+        ],
+        uid=KEYCLOAK_UID,
+        gid=KEYCLOAK_GID,
+    )
+    clustered = kc.replicas > 1
+    env: dict[str, pulumi.Input[str]] = {
+        "KC_DB": "postgres",
+        "KC_DB_URL_HOST": data.postgres_host,
+        "KC_DB_URL_PORT": str(data.postgres_port),
+        "KC_DB_URL_DATABASE": kc.database,
+        "KC_DB_USERNAME": kc.db_role,
+        "KC_BOOTSTRAP_ADMIN_USERNAME": kc.admin_user,
+        # TLS ends at Caddy; hostname v2 takes the full public URL.
+        "KC_HTTP_ENABLED": "true",
+        "KC_HTTP_PORT": str(KEYCLOAK_HTTP_PORT),
+        "KC_PROXY_HEADERS": "xforwarded",
+        "KC_HOSTNAME": public_url(platform),
+        "KC_HOSTNAME_BACKCHANNEL_DYNAMIC": "true",
+        "KC_HEALTH_ENABLED": "true",
+        "KC_METRICS_ENABLED": "true",
+        # jdbc-ping (26.x default stack) clusters over the DB; a single replica stays local.
+        "KC_CACHE": "ispn" if clustered else "local",
+        **wrapped.env,
+    }
+    probe = (
+        f"exec 3<>/dev/tcp/127.0.0.1/{KEYCLOAK_MANAGEMENT_PORT} && "
+        "printf 'GET /health/ready HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && "
+        "read -r status <&3 && [[ $status == *' 200'* ]]"
+    )
+    spec = ServiceSpec(
+        name=KEYCLOAK_SERVICE,
+        layer=Layer.CORE,
+        image=platform.image("keycloak"),
+        command=(*wrapped.command, KC_SH),
+        args=("start",),
+        env=env,
+        secrets=wrapped.secrets,
+        configs=wrapped.configs,
+        resources=kc.resources,
+        # One backend overlay (data, for Postgres) + core + edge (Caddy).
+        networks=(Layer.CORE, Layer.EDGE, Layer.DATA),
+        replicas=kc.replicas,
+        spread=("node.id",) if clustered else (),
+        # The image has no curl: bash /dev/tcp against the management port.
+        health=HealthCheck(
+            test=("CMD", "bash", "-c", probe),
+            interval="15s",
+            timeout="5s",
+            retries=10,
+            start_period=kc.start_period,
+        ),
+        stop_grace_period="60s",
+        depends_on=(database,),
+    )
+    return swarm_service(platform, spec, parent)
+
+
+def keycloak_provider(
+    platform: Platform,
+    admin_password: pulumi.Output[str],
+    after: list[pulumi.Resource],
+    parent: pulumi.Resource,
+) -> tuple[keycloak.Provider, pulumi.Resource]:
+    """Gate on the realm discovery document through Caddy, then a provider configured from
+    preview-known config (URL) and the admin password secret; no login at configure time."""
+    cfg = platform.cfg
+    kc = cfg.core.keycloak
+    acc = cfg.access
+    url = (kc.admin_url or public_url(platform)).rstrip("/")
+    resolve = None
+    if not kc.admin_url:
+        resolve = f"{cfg.edge.host(SSO_HOST)}:443:{cfg.edge.ingress_addresses[0]}"
+    gate = readiness_gate(
+        "keycloak-ready",
+        "Keycloak",
+        Probe.http(f"{url}/realms/master/.well-known/openid-configuration", acc, resolve),
+        acc,
+        after,
+        parent,
+    )
+    provider = keycloak.Provider(
+        "keycloak",
+        url=url,
+        base_path="",
+        realm="master",
+        client_id="admin-cli",
+        username=kc.admin_user,
+        password=admin_password,
+        initial_login=False,
+        client_timeout=kc.client_timeout_seconds,
+        tls_insecure_skip_verify=acc.insecure_tls and not acc.ca_file,
+        root_ca_certificate=Path(acc.ca_file).read_text() if acc.ca_file else None,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[gate]),
+    )
+    return provider, gate
+
+
+@dataclass(frozen=True)
+class ClientSecrets:
+    api: pulumi.Output[str]
+    webui_svc: pulumi.Output[str]
+    grafana: pulumi.Output[str] | None
+    portainer: pulumi.Output[str] | None
+
+
+class KeycloakRealm(pulumi.ComponentResource):
+    """Realm `agents` with roles, clients, audience mappers and service-account roles.
+    Depending on this component waits for every one of them."""
+
+    def __init__(
+        self,
+        platform: Platform,
+        provider: keycloak.Provider,
+        secrets: ClientSecrets,
+        parent: pulumi.Resource,
+    ) -> None:
+        super().__init__(
+            "agent-os:core:KeycloakRealm", "keycloak-realm", None, pulumi.ResourceOptions(parent=parent)
+        )
+        cfg = platform.cfg
+        kc = cfg.core.keycloak
+        opts = pulumi.ResourceOptions(parent=self, provider=provider)
+        self.realm = keycloak.Realm(
+            f"realm-{kc.realm}",
+            realm=kc.realm,
+            enabled=True,
+            display_name="agent-utilities",
+            ssl_required="external",
+            access_token_lifespan="5m",
+            opts=opts,
+        )
+        rid = self.realm.id
+        self.roles: dict[str, keycloak.Role] = {}
+        for role in ROLES:  # in order, so composites reference existing roles
+            self.roles[role] = keycloak.Role(
+                f"role-{_slug(role)}",
+                realm_id=rid,
+                name=role,
+                composite_roles=[self.roles[c].id for c in COMPOSITES.get(role, ())] or None,
+                opts=opts,
+            )
+
+        def origin(host: str) -> str:
+            return f"https://{cfg.edge.host(host)}"
+
+        self.clients: dict[str, keycloak.openid.Client] = {}
+        self.clients[API_CLIENT] = keycloak.openid.Client(
+            f"client-{API_CLIENT}",
+            realm_id=rid,
+            client_id=API_CLIENT,
+            name="agent-utilities REST/MCP (audience, client credentials)",
+            access_type="CONFIDENTIAL",
+            client_secret=secrets.api,
+            service_accounts_enabled=True,
+            standard_flow_enabled=False,
+            direct_access_grants_enabled=False,
+            opts=opts,
+        )
+        self.clients[WEBUI_CLIENT] = keycloak.openid.Client(
+            f"client-{WEBUI_CLIENT}",
+            realm_id=rid,
+            client_id=WEBUI_CLIENT,
+            name="agent-webui (browser)",
+            access_type="PUBLIC",
+            standard_flow_enabled=True,
+            implicit_flow_enabled=False,
+            direct_access_grants_enabled=False,
+            pkce_code_challenge_method="S256",
+            valid_redirect_uris=[f"{origin(WEBUI_HOST)}/*"],
+            valid_post_logout_redirect_uris=[f"{origin(WEBUI_HOST)}/*"],
+            web_origins=[origin(WEBUI_HOST)],
+            opts=opts,
+        )
+        self.clients[WEBUI_SVC_CLIENT] = keycloak.openid.Client(
+            f"client-{WEBUI_SVC_CLIENT}",
+            realm_id=rid,
+            client_id=WEBUI_SVC_CLIENT,
+            name="agent-webui API (service account)",
+            access_type="CONFIDENTIAL",
+            client_secret=secrets.webui_svc,
+            service_accounts_enabled=True,
+            standard_flow_enabled=False,
+            direct_access_grants_enabled=False,
+            opts=opts,
+        )
+        for client_id, host, redirect, secret in (
+            (GRAFANA_CLIENT, GRAFANA_HOST, "/login/generic_oauth", secrets.grafana),
+            (PORTAINER_CLIENT, PORTAINER_HOST, "/", secrets.portainer),
+        ):
+            if secret is None:
+                continue
+            self.clients[client_id] = keycloak.openid.Client(
+                f"client-{client_id}",
+                realm_id=rid,
+                client_id=client_id,
+                name=f"{client_id} SSO",
+                access_type="CONFIDENTIAL",
+                client_secret=secret,
+                standard_flow_enabled=True,
+                direct_access_grants_enabled=False,
+                valid_redirect_uris=[f"{origin(host)}{redirect}"],
+                web_origins=[origin(host)],
+                root_url=origin(host),
+                opts=opts,
+            )
+            # Realm roles as a flat `roles` claim in ID token and userinfo (Grafana role mapping).
+            keycloak.openid.UserRealmRoleProtocolMapper(
+                f"roles-{client_id}",
+                realm_id=rid,
+                client_id=self.clients[client_id].id,
+                name="realm-roles",
+                claim_name="roles",
+                multivalued=True,
+                add_to_id_token=True,
+                add_to_userinfo=True,
+                add_to_access_token=True,
+                opts=opts,
+            )
+        self.audience = [
+            keycloak.openid.AudienceProtocolMapper(
+                f"aud-{c}",
+                realm_id=rid,
+                client_id=self.clients[c].id,
+                name=f"audience-{API_CLIENT}",
+                included_client_audience=API_CLIENT,
+                add_to_access_token=True,
+                add_to_id_token=False,
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=provider, depends_on=[self.clients[API_CLIENT]]
+                ),
+            )
+            for c in AUDIENCE_CLIENTS
+        ]
+        self.service_account_roles = [
+            keycloak.openid.ClientServiceAccountRealmRole(
+                f"sa-{c}-{_slug(role)}",
+                realm_id=rid,
+                service_account_user_id=self.clients[c].service_account_user_id,
+                role=self.roles[role].name,
+                opts=opts,
+            )
+            for c, roles in SERVICE_ACCOUNT_ROLES.items()
+            for role in roles
+        ]
+        self.register_outputs({"realm": kc.realm})
+
+
+def keycloak_outputs(platform: Platform, realm: KeycloakRealm, secrets: ClientSecrets) -> KeycloakOutputs:
+    iss = issuer(platform)
+    return KeycloakOutputs(
+        issuer=iss,
+        jwks_uri=f"{iss}/protocol/openid-connect/certs",
+        realm=platform.cfg.core.keycloak.realm,
+        api_client_id=API_CLIENT,
+        webui_client_id=WEBUI_CLIENT,
+        webui_svc_client_id=WEBUI_SVC_CLIENT,
+        webui_svc_client_secret=secrets.webui_svc,
+        ready=realm,
+    )

@@ -1,0 +1,193 @@
+"""Portainer: server (one pinned replica, /data) + global agent with the Docker socket;
+admin from a secret file at first start; Keycloak SSO and the GitOps stack via its API."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_command as command
+import pulumi_docker as docker
+
+from ..config.swarm import Layer
+from ..swarm import (
+    BindMount,
+    HealthCheck,
+    Platform,
+    Probe,
+    SecretFile,
+    ServiceSpec,
+    VolumeMount,
+    readiness_gate,
+    swarm_service,
+)
+from .routes import PORTAINER_HOST, PORTAINER_HTTP_PORT, PORTAINER_SERVICE
+
+PORTAINERCTL = Path(__file__).with_name("portainerctl.py")
+AGENT_SERVICE = "portainer-agent"
+AGENT_PORT = 9001
+ADMIN_PASSWORD_FILE = "/run/secrets/portainer_admin_password"
+
+
+def agent_service(platform: Platform, parent: pulumi.Resource) -> docker.Service:
+    p = platform.cfg.core.portainer
+    spec = ServiceSpec(
+        name=AGENT_SERVICE,
+        layer=Layer.CORE,
+        image=platform.image("portainer-agent"),
+        env={"AGENT_CLUSTER_ADDR": f"tasks.{AGENT_SERVICE}", "LOG_LEVEL": "INFO"},
+        # The agent drives the local engine: read-write socket and volume directory.
+        binds=(
+            BindMount(source="/var/run/docker.sock", target="/var/run/docker.sock", read_only=False),
+            BindMount(source="/var/lib/docker/volumes", target="/var/lib/docker/volumes", read_only=False),
+        ),
+        resources=p.agent_resources,
+        networks=(Layer.CORE,),
+        replicas=None,  # global: one per node
+        constraints=("node.platform.os==linux",),
+        health=HealthCheck.tcp(AGENT_PORT),
+    )
+    return swarm_service(platform, spec, parent)
+
+
+def server_service(
+    platform: Platform, admin_password: pulumi.Output[str], parent: pulumi.Resource
+) -> docker.Service:
+    p = platform.cfg.core.portainer
+    secret = platform.secret("portainer-admin-password", admin_password, parent)
+    spec = ServiceSpec(
+        name=PORTAINER_SERVICE,
+        layer=Layer.CORE,
+        image=platform.image("portainer"),
+        # The admin exists from the first start (no 5-minute init window to race).
+        args=(
+            "-H",
+            f"tcp://tasks.{AGENT_SERVICE}:{AGENT_PORT}",
+            "--tlsskipverify",
+            "--admin-password-file",
+            ADMIN_PASSWORD_FILE,
+        ),
+        secrets=(SecretFile(secret=secret, target=ADMIN_PASSWORD_FILE),),
+        volumes=(VolumeMount(source=f"{platform.namespace}-portainer-data", target="/data"),),
+        resources=p.resources,
+        networks=(Layer.CORE, Layer.EDGE),
+        replicas=1,
+        stateful=True,  # BoltDB: never two tasks on /data
+        constraints=("node.role==manager", f"node.labels.{p.node_label}==true"),
+        # The image has no shell or HTTP client; the readiness gate and Caddy's health_uri
+        # check /api/system/status through the route.
+        health=HealthCheck(test=("CMD", "/portainer", "--version"), start_period="30s"),
+    )
+    return swarm_service(platform, spec, parent)
+
+
+@dataclass(frozen=True)
+class Portainer:
+    server: docker.Service
+    agent: docker.Service
+    ready: command.local.Command
+    oauth: command.local.Command | None
+    gitops: command.local.Command | None
+
+
+def _api_env(
+    platform: Platform, admin_password: pulumi.Output[str]
+) -> tuple[str, dict[str, pulumi.Input[str]]]:
+    cfg = platform.cfg
+    p = cfg.core.portainer
+    acc = cfg.access
+    url = (p.admin_url or f"https://{cfg.edge.host(PORTAINER_HOST)}").rstrip("/")
+    return url, {
+        "PT_URL": url,
+        "PT_CONNECT": "" if p.admin_url else cfg.edge.ingress_addresses[0],
+        "PT_INSECURE": "1" if acc.insecure_tls and not acc.ca_file else "0",
+        "PT_CA_FILE": acc.ca_file or "",
+        "PT_USER": p.admin_user,
+        "PT_PASSWORD": admin_password,
+    }
+
+
+def portainer(
+    platform: Platform,
+    admin_password: pulumi.Output[str],
+    sso: dict[str, str] | None,
+    sso_secret: pulumi.Output[str] | None,
+    git_token: pulumi.Output[str] | None,
+    after: list[pulumi.Resource],
+    parent: pulumi.Resource,
+) -> Portainer:
+    """`sso`: public OAuth settings (Keycloak on); `git_token`: set when GitOps is on."""
+    cfg = platform.cfg
+    agent = agent_service(platform, parent)
+    server = server_service(platform, admin_password, parent)
+    url, env = _api_env(platform, admin_password)
+    resolve = (
+        None
+        if cfg.core.portainer.admin_url
+        else f"{cfg.edge.host(PORTAINER_HOST)}:443:{cfg.edge.ingress_addresses[0]}"
+    )
+    gate = readiness_gate(
+        "portainer-ready",
+        "Portainer API",
+        Probe.http(f"{url}/api/system/status", cfg.access, resolve),
+        cfg.access,
+        [server, agent, *after],
+        parent,
+    )
+    oauth = None
+    if sso is not None and sso_secret is not None:
+        public = json.dumps(sso, sort_keys=True)
+        oauth = command.local.Command(
+            "portainer-oauth",
+            create=f"python3 {PORTAINERCTL} oauth",
+            update=f"python3 {PORTAINERCTL} oauth",
+            environment={**env, "OAUTH_JSON": public, "OAUTH_CLIENT_SECRET": sso_secret},
+            triggers=[public],
+            logging=command.local.Logging.STDERR,
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[gate]),
+        )
+    gitops = None
+    if cfg.integrations.gitops:
+        g = cfg.core.portainer.gitops
+        public = json.dumps(
+            {
+                "stack_name": g.stack_name,
+                "repo_url": g.repo_url,
+                "ref": g.ref,
+                "path": g.path,
+                "poll_interval": g.poll_interval,
+            },
+            sort_keys=True,
+        )
+        gitops = command.local.Command(
+            "portainer-gitops",
+            create=f"python3 {PORTAINERCTL} gitops",
+            update=f"python3 {PORTAINERCTL} gitops",
+            environment={**env, "GIT_JSON": public, "GIT_TOKEN": git_token or ""},
+            triggers=[public],
+            logging=command.local.Logging.STDERR,
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[gate]),
+        )
+    return Portainer(server=server, agent=agent, ready=gate, oauth=oauth, gitops=gitops)
+
+
+def portainer_sso_settings(
+    platform: Platform, public_sso: str, internal_sso: str, realm: str, client_id: str
+) -> dict[str, str]:
+    """Browser goes to the public URL; token/userinfo go over the core overlay."""
+    base_pub = f"{public_sso}/realms/{realm}/protocol/openid-connect"
+    base_int = f"{internal_sso}/realms/{realm}/protocol/openid-connect"
+    origin = f"https://{platform.cfg.edge.host(PORTAINER_HOST)}"
+    return {
+        "client_id": client_id,
+        "authorization_uri": f"{base_pub}/auth",
+        "token_uri": f"{base_int}/token",
+        "userinfo_uri": f"{base_int}/userinfo",
+        "logout_uri": f"{base_pub}/logout",
+        "redirect_uri": f"{origin}/",
+    }
+
+
+__all__ = ["AGENT_SERVICE", "PORTAINER_HTTP_PORT", "Portainer", "portainer", "portainer_sso_settings"]

@@ -1,0 +1,146 @@
+"""Idempotent Portainer API steps (stdlib only; run by pulumi-command resources).
+
+`oauth`: log in as the admin, set OAuth (Keycloak) as the authentication method. PUT
+/api/settings replaces the same fields every run, so re-running changes nothing.
+`gitops`: find the Swarm endpoint and its SwarmID, then create the Git-backed stack unless a
+stack of that name exists (then only report it: Portainer owns its redeploys/polling).
+
+Environment: PT_URL, PT_CONNECT (optional IP, keeping the URL host for SNI and Host),
+PT_INSECURE ("1"), PT_CA_FILE, PT_USER, PT_PASSWORD; for oauth: OAUTH_JSON (public settings),
+OAUTH_CLIENT_SECRET; for gitops: GIT_JSON (public settings), GIT_TOKEN (optional).
+Usage: python3 portainerctl.py oauth | gitops
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import ssl
+import sys
+import urllib.parse
+from typing import Any
+
+
+class PortainerError(Exception):
+    pass
+
+
+class Api:
+    def __init__(self) -> None:
+        self.url = os.environ["PT_URL"].rstrip("/")
+        self.connect_to = os.environ.get("PT_CONNECT") or None
+        self.insecure = os.environ.get("PT_INSECURE") == "1"
+        self.ca_file = os.environ.get("PT_CA_FILE") or None
+        self.jwt: str | None = None
+
+    def _conn(self) -> http.client.HTTPConnection:
+        u = urllib.parse.urlsplit(self.url)
+        host = u.hostname or ""
+        if u.scheme == "https":
+            ctx = ssl.create_default_context(cafile=self.ca_file)
+            if self.insecure:
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+            port = u.port or 443
+            conn = http.client.HTTPSConnection(host, port, timeout=60, context=ctx)
+            if self.connect_to and self.connect_to != host:
+                conn.sock = ctx.wrap_socket(
+                    socket.create_connection((self.connect_to, port), 60), server_hostname=host
+                )
+            return conn
+        return http.client.HTTPConnection(self.connect_to or host, u.port or 80, timeout=60)
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        u = urllib.parse.urlsplit(self.url)
+        headers = {"Host": u.netloc, "Content-Type": "application/json"}
+        if self.jwt:
+            headers["Authorization"] = f"Bearer {self.jwt}"
+        conn = self._conn()
+        try:
+            conn.request(
+                method, u.path + path, body=json.dumps(body) if body is not None else None, headers=headers
+            )
+            resp = conn.getresponse()
+            raw = resp.read()
+        finally:
+            conn.close()
+        if resp.status >= 300:
+            raise PortainerError(f"{method} {path}: HTTP {resp.status}")
+        return json.loads(raw) if raw else None
+
+    def login(self) -> None:
+        reply = self.call(
+            "POST", "/api/auth", {"Username": os.environ["PT_USER"], "Password": os.environ["PT_PASSWORD"]}
+        )
+        self.jwt = reply["jwt"]
+
+
+def oauth(api: Api) -> str:
+    s = json.loads(os.environ["OAUTH_JSON"])
+    settings = {
+        "AuthenticationMethod": 3,  # OAuth
+        "OAuthSettings": {
+            "ClientID": s["client_id"],
+            "ClientSecret": os.environ["OAUTH_CLIENT_SECRET"],
+            "AuthorizationURI": s["authorization_uri"],
+            "AccessTokenURI": s["token_uri"],
+            "ResourceURI": s["userinfo_uri"],
+            "RedirectURI": s["redirect_uri"],
+            "LogoutURI": s["logout_uri"],
+            "UserIdentifier": "preferred_username",
+            "Scopes": "openid profile email",
+            "OAuthAutoCreateUsers": True,
+            "SSO": True,
+            "AuthStyle": 1,  # client secret in the POST body
+        },
+    }
+    api.call("PUT", "/api/settings", settings)
+    return "oauth configured"
+
+
+def gitops(api: Api) -> str:
+    g = json.loads(os.environ["GIT_JSON"])
+    stacks = api.call("GET", "/api/stacks") or []
+    for st in stacks:
+        if st.get("Name") == g["stack_name"]:
+            return f"stack {g['stack_name']} exists (id {st.get('Id')})"
+    endpoints = api.call("GET", "/api/endpoints") or []
+    if not endpoints:
+        raise PortainerError("no Portainer environment (endpoint) yet; is the agent up?")
+    endpoint_id = endpoints[0]["Id"]
+    swarm = api.call("GET", f"/api/endpoints/{endpoint_id}/docker/swarm")
+    token = os.environ.get("GIT_TOKEN", "")
+    body = {
+        "Name": g["stack_name"],
+        "SwarmID": swarm["ID"],
+        "RepositoryURL": g["repo_url"],
+        "RepositoryReferenceName": g["ref"],
+        "ComposeFile": g["path"],
+        "RepositoryAuthentication": bool(token),
+        "RepositoryUsername": "git" if token else "",
+        "RepositoryPassword": token,
+        "AutoUpdate": {"Interval": g["poll_interval"], "ForcePullImage": False},
+    }
+    created = api.call("POST", f"/api/stacks/create/swarm/repository?endpointId={endpoint_id}", body)
+    return f"stack {g['stack_name']} created (id {created.get('Id')})"
+
+
+def main(argv: list[str]) -> int:
+    steps = {"oauth": oauth, "gitops": gitops}
+    if len(argv) != 2 or argv[1] not in steps:
+        print("usage: portainerctl.py oauth | gitops", file=sys.stderr)
+        return 2
+    try:
+        api = Api()
+        api.login()
+        print(steps[argv[1]](api))
+    except (PortainerError, OSError, KeyError, ValueError) as e:
+        print(f"agent-os: portainer {argv[1]}: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
