@@ -33,3 +33,16 @@ class Telemetry:
 
     scrape: tuple[ScrapeTarget, ...] = ()
     rules: tuple[AlertRule, ...] = ()
+
+
+# Swarm service labels that opt a service into Prometheus' dockerswarm service discovery:
+# every running task of a labelled service is scraped (so every gateway replica is).
+# The LGTM renderer (components/core/lgtm_config.py) keeps tasks with METRICS_JOB_LABEL.
+METRICS_JOB_LABEL = "agent-os.metrics.job"
+METRICS_PORT_LABEL = "agent-os.metrics.port"
+METRICS_PATH_LABEL = "agent-os.metrics.path"
+
+
+def metrics_labels(job: str, port: int, path: str = "/metrics") -> dict[str, str]:
+    """The service labels that make Prometheus scrape every task of a service."""
+    return {METRICS_JOB_LABEL: job, METRICS_PORT_LABEL: str(port), METRICS_PATH_LABEL: path}

@@ -1,0 +1,191 @@
+"""agent-utilities tier sizing, the MCP connector fleet, the UIs and rung (e) autonomy.
+
+`registryPath`/`desiredStatePath` are relative to the project directory (where
+Pulumi.yaml is); the registry is read from the shared data folder, never copied in.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, field_validator
+
+from .base import ConfigModel
+from .resources import Resources
+
+Replicas = Annotated[int, Field(ge=0, le=1000)]
+Interval = Annotated[float, Field(gt=0, le=86400)]
+
+
+class Tier(StrEnum):
+    AUTO = "auto"
+    AUTO_NOTIFY = "auto_notify"
+    APPROVAL_REQUIRED = "approval_required"
+    FORBIDDEN = "forbidden"
+
+
+class Actuator(StrEnum):
+    DRYRUN = "dryrun"
+    DOCKER = "docker"
+
+
+class RateLimit(ConfigModel):
+    max: Annotated[int, Field(ge=0)] = 3
+    window_s: Annotated[int, Field(ge=1)] = 3600
+
+
+class BlastRadius(ConfigModel):
+    max_targets: Annotated[int, Field(ge=0)] = 3
+    window_s: Annotated[int, Field(ge=1)] = 3600
+
+
+class PolicyRule(ConfigModel):
+    kind: str  # glob
+    target: str = "*"  # glob
+    tier: Tier
+    rate_limit: RateLimit | None = None
+    blast_radius: BlastRadius | None = None
+    maintenance_window: (
+        Annotated[str, Field(pattern=r"^[0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9]$")] | None
+    ) = None
+
+
+# platform.md §11 (deploy/action-policy.default.yml): the shipped posture. Every
+# mutating action waits for a human; the default tier catches anything unlisted.
+_AUTO = (
+    "diagnose",
+    "observe",
+    "notify",
+    "reaction",
+    "record_dry_run",
+    "workspace.cmd",
+    "workspace.write",
+    "workspace.edit",
+    "workspace.browse",
+    "run.discard",
+)
+_AUTO_NOTIFY = (
+    "message.send",
+    "bus.send",
+    "bus.dispatch",
+    "work_item.execute",
+    "workspace.computer_use",
+    "run_playbook",
+)
+APPROVAL_REQUIRED_ACTIONS = (
+    "restart_service",
+    "rollback_service",
+    "scale_service",
+    "deploy_service",
+    "redeploy_stack",
+    "merge_promotion",
+    "promote_mined_claim",
+    "promote_skill_version",
+    "promote_prompt_version",
+    "promote_tool_description_version",
+    "route_policy_update",
+    "spec_promotion",
+    "secret.set",
+    "secret.delete",
+    "config.set",
+    "run.select",
+    "apply_placement_change",
+    "ontology_proposal_promotion",
+)
+
+
+def default_rules() -> list[PolicyRule]:
+    return [
+        *(PolicyRule(kind=k, tier=Tier.AUTO) for k in _AUTO),
+        *(PolicyRule(kind=k, tier=Tier.AUTO_NOTIFY) for k in _AUTO_NOTIFY),
+        *(PolicyRule(kind=k, tier=Tier.APPROVAL_REQUIRED) for k in APPROVAL_REQUIRED_ACTIONS),
+    ]
+
+
+class ActionPolicyConfig(ConfigModel):
+    tier: Tier = Tier.APPROVAL_REQUIRED
+    rate_limit: RateLimit = RateLimit()
+    blast_radius: BlastRadius = BlastRadius()
+    rules: list[PolicyRule] = Field(default_factory=default_rules)
+
+
+class AutonomyConfig(ConfigModel):
+    """Rung (e). Inert by default exactly as the recipe ships it."""
+
+    reconciler: bool = False
+    reconciler_interval: Interval = 120.0
+    reconciler_max_actions: Annotated[int, Field(ge=1, le=1000)] = 5
+    actuator: Actuator = Actuator.DRYRUN
+    # Host path of the Docker socket on the KG daemon's node; required for actuator=docker
+    # (the daemon is then pinned to a manager and the socket is mounted).
+    docker_socket: str | None = None
+    # Group owning the socket on that node (the daemon runs as uid 10001 with this gid).
+    docker_socket_gid: Annotated[int, Field(ge=0, le=2**31)] | None = None
+    autoscaler: bool = False
+    autoscaler_interval: Interval = 60.0
+    # SCALING_PROMETHEUS_URL from the LGTM stack when true (and LGTM is on).
+    scaling_prometheus: bool = True
+    action_policy: ActionPolicyConfig = ActionPolicyConfig()
+
+    @field_validator("docker_socket")
+    @classmethod
+    def _abs(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith("/"):
+            raise ValueError("must be an absolute host path, e.g. /var/run/docker.sock")
+        return v
+
+
+class WorkerFleet(ConfigModel):
+    # None: from the capacity model (agent-os:capacity.residents), else 1.
+    replicas: Replicas | None = None
+    # `--workers N` per container; None lets the process autosize.
+    processes: Annotated[int, Field(ge=1, le=256)] | None = None
+    resources: Resources = Resources(memory="1g", cpus=1.0)
+
+
+class UiConfig(ConfigModel):
+    enabled: bool = True
+    replicas: Replicas = 1
+    port: Annotated[int, Field(ge=1024, le=65535)] = 8080
+    resources: Resources = Resources(memory="512m", cpus=0.5)
+
+
+class FleetConfig(ConfigModel):
+    # Connector registry in the agent-utilities format (deploy/mcp-fleet.registry.yml).
+    registry_path: str = "../shared/data/mcp-fleet.registry.yml"
+    profile: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")] = "enterprise"
+    # Desired-state override (desired/replicas/version/scaling per service), as the app reads it.
+    desired_state_path: str | None = None
+    # Node label the connectors are placed by (node.labels.<label>==true); None: anywhere.
+    connector_node_label: str | None = None
+    connector_resources: Resources = Resources(memory="256m", cpus=0.25)
+    # graph-os reaches connector <name> at this URL ({name} is the registry/service name).
+    mcp_url_template: str = "http://{name}:8000/mcp"
+    # EUNOMIA_TYPE=remote + EUNOMIA_REMOTE_URL on every connector, when set.
+    eunomia_remote_url: str | None = None
+
+    gateway_replicas: Annotated[int, Field(ge=1, le=100)] = 2
+    gateway_workers: Annotated[int, Field(ge=1, le=64)] = 2  # GATEWAY_WORKERS per replica
+    gateway_resources: Resources = Resources(memory="2g", cpus=2.0)
+    # The single KG host daemon: pinned by node.labels.<label>==true, data volume there.
+    kg_daemon_node_label: str = "kg-daemon"
+    kg_daemon_resources: Resources = Resources(memory="2g", cpus=1.0)
+    graph_os_replicas: Annotated[int, Field(ge=1, le=20)] = 1
+    graph_os_resources: Resources = Resources(memory="1g", cpus=1.0)
+    ingest_workers: WorkerFleet = WorkerFleet()
+    dispatch_workers: WorkerFleet = WorkerFleet()
+    webui: UiConfig = UiConfig()
+    terminal_ui: UiConfig = UiConfig(resources=Resources(memory="256m", cpus=0.25))
+    autonomy: AutonomyConfig = AutonomyConfig()
+
+    @field_validator("mcp_url_template")
+    @classmethod
+    def _template(cls, v: str) -> str:
+        if "{name}" not in v:
+            raise ValueError("must contain {name} (the connector's service name)")
+        try:
+            v.format(name="x")
+        except (KeyError, IndexError, ValueError) as e:
+            raise ValueError(f"only the {{name}} field is allowed ({e})") from None
+        return v

@@ -1,0 +1,68 @@
+"""The MCP connector fleet: one Swarm service per registry entry of the selected profile,
+named exactly as the registry names it (the app's actuator runs `docker service scale
+<name>` verbatim, so no stack prefix), streamable-http on the container port, JWT auth
+from Keycloak. Connectors publish no ports; graph-os reaches them on the fleet overlay."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+
+from ..config import StackConfig
+from ..config.swarm import Layer
+from ..swarm import HealthCheck, ServiceSpec, TmpfsMount
+from .registry import Connector
+
+KIND_LABEL = "agent-os.kind"
+KIND = "connector"
+TRANSPORT = "streamable-http"
+
+
+def tcp_health(port: int) -> HealthCheck:
+    code = f"import socket;socket.create_connection(('127.0.0.1',{port}),timeout=5).close()"
+    return HealthCheck(
+        test=("CMD", "python", "-c", code), interval="30s", timeout="10s", retries=3, start_period="30s"
+    )
+
+
+def connector_spec(
+    cfg: StackConfig,
+    c: Connector,
+    image: str,
+    mcp_auth: Mapping[str, str],
+    depends_on: tuple[pulumi.Resource, ...] = (),
+) -> ServiceSpec:
+    f = cfg.fleet
+    env = {
+        "HOST": "0.0.0.0",
+        "PORT": str(c.container_port),
+        "TRANSPORT": TRANSPORT,
+        **mcp_auth,
+    }
+    if f.eunomia_remote_url:
+        env |= {"EUNOMIA_TYPE": "remote", "EUNOMIA_REMOTE_URL": f.eunomia_remote_url}
+    return ServiceSpec(
+        name=c.name,
+        layer=Layer.FLEET,
+        image=image,
+        # The stack template's `command: <name>` (compose command = the image CMD).
+        args=(c.console_script,),
+        env=env,
+        hostname=c.name,
+        resources=f.connector_resources,
+        networks=(Layer.FLEET,),
+        replicas=c.deployed_replicas,
+        constraints=(f"node.labels.{f.connector_node_label}==true",) if f.connector_node_label else (),
+        spread=("node.id",),
+        tmpfs=(TmpfsMount(target="/tmp", size_bytes=128 * 1024**2),),
+        # The generated stack template's probe: TCP on the container port, 30s/10s/3, with
+        # the image's Python (python:slim has neither nc nor a /dev/tcp shell).
+        health=tcp_health(c.container_port),
+        labels={
+            KIND_LABEL: KIND,
+            "agent-os.connector.package": c.package,
+            "agent-os.connector.desired": c.desired,
+        },
+        depends_on=depends_on,
+    )

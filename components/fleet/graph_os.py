@@ -1,0 +1,48 @@
+"""graph-os (MCP server + fleet multiplexer) over streamable-http on /mcp. It reaches each
+connector through FLEET_MCP_URL_TEMPLATE (config.json), so it joins the fleet overlay."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..config import StackConfig
+from ..config.swarm import Layer
+from ..swarm.names import GRAPH_OS_PORT, GRAPH_OS_SERVICE
+from ..swarm.routes import Route
+from .process import CLIENT_DATA_DIR, AppProcess, SecretRef, http_health
+
+ROUTE_HOST = "graph-os"
+TRANSPORT = "streamable-http"
+
+
+def graph_os_route() -> Route:
+    # Routed so MCP clients outside the swarm (IDEs, geniusbot) reach /mcp with a JWT.
+    return Route(
+        host=ROUTE_HOST,
+        upstreams=(f"{GRAPH_OS_SERVICE}:{GRAPH_OS_PORT}",),
+        layer=Layer.AGENTS,
+        health_uri="/health",
+    )
+
+
+def graph_os(cfg: StackConfig, common: tuple[SecretRef, ...], mcp_auth: Mapping[str, str]) -> AppProcess:
+    f = cfg.fleet
+    return AppProcess(
+        name=GRAPH_OS_SERVICE,
+        role="client",
+        program=("graph-os", "--transport", TRANSPORT, "--host", "0.0.0.0", "--port", str(GRAPH_OS_PORT)),
+        env={
+            "HOST": "0.0.0.0",
+            "PORT": str(GRAPH_OS_PORT),
+            "TRANSPORT": TRANSPORT,
+            "KG_DAEMON_ROLE": "client",
+            "AGENT_UTILITIES_DATA_DIR": CLIENT_DATA_DIR,
+            **mcp_auth,
+            **cfg.app.extra_env,
+        },
+        secrets=common,
+        networks=(Layer.EDGE, Layer.AGENTS, Layer.DATA, Layer.CORE, Layer.FLEET),
+        resources=f.graph_os_resources,
+        replicas=f.graph_os_replicas,
+        health=http_health(GRAPH_OS_PORT, "/health/ready", interval="15s", retries=5, start_period="60s"),
+    )

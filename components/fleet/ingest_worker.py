@@ -1,0 +1,28 @@
+"""kg-ingest-worker: the Kafka consumer fleet of group `kg-ingest` (kg_tasks partitions).
+Replicas from agent-os:fleet.ingestWorkers.replicas, else the capacity model, else 1."""
+
+from __future__ import annotations
+
+from ..config import StackConfig
+from ..config.swarm import Layer
+from .process import CLIENT_DATA_DIR, AppProcess, SecretRef, process_health
+
+SERVICE = "kg-ingest-worker"
+
+
+def ingest_worker(cfg: StackConfig, common: tuple[SecretRef, ...]) -> AppProcess:
+    w = cfg.fleet.ingest_workers
+    flags = ("--workers", str(w.processes)) if w.processes else ()
+    return AppProcess(
+        name=SERVICE,
+        role="client",
+        # Brokers come from config.json (kafka_bootstrap_servers), like every other process.
+        program=(SERVICE, *flags),
+        env={"KG_DAEMON_ROLE": "client", "AGENT_UTILITIES_DATA_DIR": CLIENT_DATA_DIR, **cfg.app.extra_env},
+        secrets=common,
+        networks=(Layer.AGENTS, Layer.DATA, Layer.CORE),
+        resources=w.resources,
+        replicas=cfg.sizing().workers_for(w.replicas),
+        health=process_health(SERVICE, interval="30s", retries=3, start_period="30s"),
+        stop_grace_period="60s",  # finish the claimed batch, then commit offsets
+    )

@@ -1,0 +1,75 @@
+"""The one KG host daemon: a gateway process with KG_DAEMON_ROLE=host and the in-process
+host daemon (platform.md §1), not routed. Exactly one, ever: the host lock is a flock per
+data volume, so the service is stateful (replicas 1, stop-first: the old task releases
+the lock before the new one starts), pinned to one labelled node with its data volume.
+There is no config key for its replica count, and the shared model refuses a stateful
+service with more than one replica.
+
+It is also the process that reconciles (rung e): the autonomy env goes here only, and with
+`actuator: docker` the Docker socket is mounted here (and nowhere else).
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from ..config import StackConfig
+from ..config.swarm import Layer
+from ..swarm import BindMount, VolumeMount
+from ..swarm.names import GATEWAY_PORT, KG_DAEMON_SERVICE
+from ..swarm.observability import metrics_labels
+from .autonomy import autonomy_env, uses_docker_socket
+from .process import HOST_DATA_DIR, AppProcess, SecretRef, http_health
+
+ROLE = "host"
+DOCKER_SOCKET_TARGET = "/var/run/docker.sock"
+
+
+def kg_daemon(cfg: StackConfig, common: tuple[SecretRef, ...], prometheus_url: str | None) -> AppProcess:
+    f = cfg.fleet
+    a = f.autonomy
+    binds: tuple[BindMount, ...] = ()
+    constraints = [f"node.labels.{f.kg_daemon_node_label}==true"]
+    user = "10001:10001"
+    if uses_docker_socket(a):
+        assert a.docker_socket is not None
+        binds = (BindMount(source=a.docker_socket, target=DOCKER_SOCKET_TARGET, read_only=False),)
+        # `docker service scale|update` needs a manager's API.
+        constraints.append("node.role==manager")
+        if a.docker_socket_gid is not None:
+            user = f"10001:{a.docker_socket_gid}"
+        pulumi.log.warn(
+            f"fleet.autonomy.actuator=docker: mounting {a.docker_socket} into {KG_DAEMON_SERVICE} "
+            "(pinned to a manager). The fleet reconciler can now scale/update/roll back every "
+            "connector service; the ActionPolicy decides what runs without approval. The image "
+            "must carry the docker CLI (set agent-os:images.overrides.agent-utilities)."
+        )
+    return AppProcess(
+        name=KG_DAEMON_SERVICE,
+        role=ROLE,
+        program=("python", "-m", "agent_utilities"),
+        env={
+            "HOST": "0.0.0.0",
+            "PORT": str(GATEWAY_PORT),
+            "KG_DAEMON_ROLE": ROLE,
+            # One worker: a second in-process host would hit the lock (KGHostAlreadyRunning).
+            "GATEWAY_WORKERS": "1",
+            "AGENT_UTILITIES_DATA_DIR": HOST_DATA_DIR,
+            **cfg.app.extra_env,
+            **autonomy_env(a, prometheus_url),
+        },
+        secrets=common,
+        networks=(Layer.AGENTS, Layer.DATA, Layer.CORE),
+        resources=f.kg_daemon_resources,
+        replicas=1,
+        stateful=True,
+        volumes=(VolumeMount(source=f"{cfg.swarm.namespace}-kg-daemon-data", target=HOST_DATA_DIR),),
+        binds=binds,
+        constraints=tuple(constraints),
+        spread=(),
+        max_replicas_per_node=1,
+        user=user,
+        stop_grace_period="60s",
+        health=http_health(GATEWAY_PORT, "/health/ready", interval="15s", retries=5, start_period="90s"),
+        labels=metrics_labels(KG_DAEMON_SERVICE, GATEWAY_PORT),
+    )
