@@ -11,6 +11,7 @@ import pulumi_random as random
 
 from .config import StackConfig
 from .config.swarm import Layer
+from .day0 import Day0, ssh_private_key
 from .swarm import Networks, Platform
 from .swarm.secretvalues import StackSecrets
 
@@ -21,6 +22,7 @@ class Foundation:
     platform: Platform
     secrets: StackSecrets
     opts: pulumi.ResourceOptions  # hands the explicit providers down to every layer
+    day0: Day0  # swarm provisioning (or check of an existing swarm), placement plan
 
 
 def layers_in_use(cfg: StackConfig) -> list[Layer]:
@@ -29,12 +31,20 @@ def layers_in_use(cfg: StackConfig) -> list[Layer]:
 
 def foundation(cfg: StackConfig) -> Foundation:
     # Explicit providers only (the stack files set pulumi:disable-default-providers).
+    ssh_key = ssh_private_key(cfg)  # a missing key is a config error before any resource
+    command_provider = command.Provider("command")
+    # Day 0: provision the swarm over SSH (init, tokens, joins, labels, check), or check the
+    # existing one has the labels the placement plan needs. The docker provider comes after.
+    day0 = Day0(cfg, ssh_key, pulumi.ResourceOptions(providers={"command": command_provider}))
     docker_provider = docker.Provider(
-        "docker", host=cfg.swarm.docker_host, ssh_opts=cfg.swarm.ssh_opts or None
+        "docker",
+        host=day0.outputs.docker_host,
+        ssh_opts=cfg.swarm.ssh_opts or None,
+        opts=pulumi.ResourceOptions(depends_on=[day0.outputs.ready]),
     )
     providers: dict[str, pulumi.ProviderResource] = {
         "docker": docker_provider,
-        "command": command.Provider("command"),
+        "command": command_provider,
         "random": random.Provider("random"),
     }
     opts = pulumi.ResourceOptions(providers=providers)
@@ -45,4 +55,5 @@ def foundation(cfg: StackConfig) -> Foundation:
         platform=Platform(cfg=cfg, networks=networks.networks),
         secrets=secrets,
         opts=opts,
+        day0=day0,
     )
