@@ -25,11 +25,14 @@ class Networks(pulumi.ComponentResource):
             options = {"encrypted": "true"}
             if net and net.mtu:
                 options["com.docker.network.driver.mtu"] = str(net.mtu)
+            # The admin tunnel is a plain container on the data overlay: the engine refuses
+            # to start it ("not manually attachable") unless that network is attachable.
+            tunnel = layer is Layer.DATA and cfg.access.admin_tunnel
             self.networks[layer] = docker.Network(
                 f"net-{layer.value}",
                 name=f"{cfg.swarm.namespace}-{layer.value}",
                 driver="overlay",
-                attachable=bool(net and net.attachable),
+                attachable=bool(net and net.attachable) or tunnel,
                 options=options,
                 ipam_configs=[docker.NetworkIpamConfigArgs(subnet=net.subnet)]
                 if net and net.subnet
