@@ -7,10 +7,11 @@ import argparse
 import json
 import sys
 from collections import Counter, defaultdict
+from pathlib import Path
 
 import pulumi
 
-from . import mockrun
+from . import diagram, mockrun
 from .graph import Dag, label, layer_of
 
 
@@ -19,6 +20,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("stack", help="stack name: Pulumi.<stack>.yaml")
     ap.add_argument("--preview", action="store_true", help="evaluate as a preview (dry run)")
     ap.add_argument("--json", action="store_true", help="print the plan as JSON")
+    ap.add_argument("--svg", type=Path, metavar="PATH", help="write the graph by layer as SVG (Graphviz dot)")
+    ap.add_argument("--mermaid", type=Path, metavar="PATH", help="write the graph by layer as Mermaid text")
+    ap.add_argument(
+        "--collapse", type=int, default=0, metavar="N", help="draw >N like siblings as one node (diagrams)"
+    )
     args = ap.parse_args(argv)
     try:
         run = mockrun.run(args.stack, preview=args.preview)
@@ -28,6 +34,15 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if args.svg or args.mermaid:
+        try:
+            diagram.write(run, svg=args.svg, mermaid=args.mermaid, collapse=args.collapse)
+        except diagram.GraphvizMissingError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 3
+        for path in (args.svg, args.mermaid):
+            if path is not None:
+                print(f"wrote {path}", file=sys.stderr)
     dag = Dag.of(run)
     waves = dag.waves()
     chain = dag.longest_chain()
@@ -68,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  wave {i:2d} [{len(w):3d}]: {shown}")
     print(f"\nlongest dependency chain: {len(chain)} resources")
     print("  " + "\n  -> ".join(label(dag.nodes[u]) for u in chain))
+    placement = mockrun.unwrap(run.outputs.get("placementMarkdown"))
+    if isinstance(placement, str):  # the day-0 placement plan (components/day0/placement.py)
+        print("\nplacement plan (host -> services):\n" + placement)
     return 0
 
 

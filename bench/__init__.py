@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench` (results: bench/results/, never committed)."""

@@ -1,0 +1,283 @@
+"""(a) Evaluation cost under mocks: our program vs a bare baseline with the same resources.
+
+Each measurement is one fresh subprocess (`python -m bench.evalcost child ...`); peak RSS is
+the kernel's high-water mark reset just before the evaluation (/proc/self/clear_refs),
+so it and the wall time belong to that evaluation alone. Imports of
+pulumi, the providers' SDKs and every `components` module happen before the clock starts,
+in both modes, so the numbers compare evaluation, not interpreter start-up.
+
+- program:  `tools.mockrun.run(stack)` of the real program (config model, components,
+            outputs, secrets, dependencies), optionally with a synthetic connector
+            registry (`agent-os:fleet.registryPath`).
+- baseline: the same number of bare docker resources, one per resource of the program,
+            with one explicit docker provider: no components, no Outputs between
+            resources, no config model, no secrets. Two flavours:
+    typed:  pulumi_docker classes (Service for each service, Network for each network,
+            ServiceConfig for everything else) with typed Args, padded so each one's
+            serialized inputs are as large as those of the resource it stands for;
+    raw:    `pulumi.CustomResource` of the same docker type carrying the very same input
+            payload (no typed-Args translation at all: a floor).
+
+Wall time on a shared machine includes waiting for a CPU, so CPU time (user+sys of the
+measuring process) is reported next to it and the ratios are given for both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import json
+import pkgutil
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PROVIDER_PREFIX = "pulumi:providers:"
+BASELINE_FALLBACK_TYPE = "docker:index/serviceConfig:ServiceConfig"
+
+
+def _status_mb(key: str) -> float:
+    m = re.search(rf"^{key}:\s+(\d+) kB", Path("/proc/self/status").read_text(), re.M)
+    return int(m.group(1)) / 1024.0 if m else float("nan")
+
+
+def _reset_peak() -> float:
+    """Reset the peak-RSS mark (Linux clear_refs 5) so it covers the evaluation only;
+    returns the RSS at the start. Falls back to the process-lifetime peak."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return _status_mb("VmRSS")
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _peak() -> float:
+    hwm = _status_mb("VmHWM")
+    return hwm if hwm == hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _preimport() -> None:
+    import pulumi  # noqa: F401
+    import pulumi_docker  # noqa: F401
+
+    import components
+
+    # A module that fails to import fails again, with context, when the program runs.
+    for mod in pkgutil.walk_packages(components.__path__, "components."):
+        with contextlib.suppress(Exception):
+            importlib.import_module(mod.name)
+
+
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _child_program(stack: str, overrides: Mapping[str, Any], dump: Path | None) -> dict[str, Any]:
+    from tools import mockrun
+
+    _preimport()
+    rss0 = _reset_peak()
+    t0, c0 = _clock()
+    run = mockrun.run(stack, overrides=dict(overrides))
+    t1, c1 = _clock()
+    rss1 = _peak()
+    custom = [r for r in run.resources if r.custom]
+    if dump is not None:
+        items = [
+            {"type": r.type, "name": r.name, "inputs": r.plain}
+            for r in custom
+            if not r.type.startswith(PROVIDER_PREFIX)
+        ]
+        dump.write_text(json.dumps(items))
+    return {
+        "wall_s": t1 - t0,
+        "cpu_s": c1 - c0,
+        "peak_rss_mb": rss1,
+        "rss_growth_mb": rss1 - rss0,
+        "custom": len(custom),
+        "components": len(run.resources) - len(custom),
+        "connectors": sum(
+            1
+            for r in custom
+            if r.type == "docker:index/service:Service"
+            and any(
+                lb.get("label") == "agent-os.kind" and lb.get("value") == "connector"
+                for lb in r.plain.get("labels") or []
+            )
+        ),
+        "input_bytes": sum(len(json.dumps(r.inputs)) for r in custom),
+    }
+
+
+def _typed_resource(i: int, it: dict[str, Any], opts: Any) -> None:
+    import pulumi_docker as docker
+
+    name = f"{it['name']}-{i}"
+    pad = "x" * max(0, it["size"] - 420)
+    labels = [docker.ServiceLabelArgs(label="com.docker.stack.namespace", value="bench")]
+    if it["type"] == "docker:index/service:Service":
+        docker.Service(
+            name,
+            name=name,
+            mode=docker.ServiceModeArgs(replicated=docker.ServiceModeReplicatedArgs(replicas=1)),
+            task_spec=docker.ServiceTaskSpecArgs(
+                container_spec=docker.ServiceTaskSpecContainerSpecArgs(
+                    image="docker.io/library/alpine:3.20",
+                    env={"PAD": pad},
+                    healthcheck=docker.ServiceTaskSpecContainerSpecHealthcheckArgs(tests=["CMD", "true"]),
+                ),
+                resources=docker.ServiceTaskSpecResourcesArgs(
+                    limits=docker.ServiceTaskSpecResourcesLimitsArgs(memory_bytes=2**28, nano_cpus=10**9)
+                ),
+                restart_policy=docker.ServiceTaskSpecRestartPolicyArgs(condition="any", delay="5s"),
+            ),
+            update_config=docker.ServiceUpdateConfigArgs(failure_action="rollback", order="start-first"),
+            rollback_config=docker.ServiceRollbackConfigArgs(failure_action="pause", order="start-first"),
+            labels=labels,
+            opts=opts,
+        )
+    elif it["type"] == "docker:index/network:Network":
+        docker.Network(
+            name, name=name, driver="overlay", options={"encrypted": "true", "pad": pad}, opts=opts
+        )
+    else:
+        docker.ServiceConfig(name, name=name, data=pad or "x", opts=opts)
+
+
+def _child_baseline(stack: str, items_path: Path, flavour: str) -> dict[str, Any]:
+    import pulumi
+    import pulumi_docker as docker
+
+    from tools import mockrun
+
+    _preimport()
+    items: list[dict[str, Any]] = json.loads(items_path.read_text())
+    for it in items:
+        it["size"] = len(json.dumps(it["inputs"]))
+
+    def program() -> None:
+        opts = pulumi.ResourceOptions(provider=docker.Provider("docker"))
+        for i, it in enumerate(items):
+            if flavour == "typed":
+                _typed_resource(i, it, opts)
+            else:
+                t = it["type"] if it["type"].startswith("docker:") else BASELINE_FALLBACK_TYPE
+                pulumi.CustomResource(t, f"{it['name']}-{i}", dict(it["inputs"]), opts=opts)
+
+    rss0 = _reset_peak()
+    t0, c0 = _clock()
+    run = mockrun.run(stack, program=program)
+    t1, c1 = _clock()
+    rss1 = _peak()
+    custom = [r for r in run.resources if r.custom]
+    return {
+        "wall_s": t1 - t0,
+        "cpu_s": c1 - c0,
+        "peak_rss_mb": rss1,
+        "rss_growth_mb": rss1 - rss0,
+        "custom": len(custom),
+        "components": len(run.resources) - len(custom),
+        "input_bytes": sum(len(json.dumps(r.inputs)) for r in custom),
+    }
+
+
+def _spawn(args: list[str]) -> dict[str, Any]:
+    res = subprocess.run(
+        [sys.executable, "-m", "bench.evalcost", "child", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if res.returncode != 0:
+        raise RuntimeError(f"bench child {args} failed:\n{res.stderr[-3000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def fleet_overrides(stack: str, registry: Path | None) -> dict[str, Any]:
+    """`agent-os:fleet` with `registryPath` replaced (overrides replace whole keys)."""
+    if registry is None:
+        return {}
+    from tools import mockrun
+
+    values, _ = mockrun.stack_config(stack)
+    fleet = dict(values.get("agent-os:fleet") or {})
+    fleet["registryPath"] = str(registry)
+    return {"agent-os:fleet": fleet}
+
+
+def _summary(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    first = samples[0]
+    wall = statistics.median(s["wall_s"] for s in samples)
+    cpu = statistics.median(s["cpu_s"] for s in samples)
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "wall_samples_s": [s["wall_s"] for s in samples],
+        "cpu_samples_s": [s["cpu_s"] for s in samples],
+        "peak_rss_mb": max(s["peak_rss_mb"] for s in samples),
+        "rss_growth_mb": statistics.median(s["rss_growth_mb"] for s in samples),
+        "custom": first["custom"],
+        "components": first["components"],
+        "connectors": first.get("connectors"),
+        "input_bytes": first["input_bytes"],
+        "wall_s_per_resource": wall / first["custom"],
+        "cpu_s_per_resource": cpu / first["custom"],
+    }
+
+
+BASELINES = ("typed", "raw")
+
+
+def measure(stack: str, registry: Path | None, repeats: int, workdir: Path) -> dict[str, Any]:
+    """Program and both baselines, interleaved, `repeats` fresh processes each (median)."""
+    tag = registry.stem if registry else "x1"
+    items = workdir / f"items-{stack}-{tag}.json"
+    overrides = fleet_overrides(stack, registry)
+    samples: dict[str, list[dict[str, Any]]] = {"program": [], **{b: [] for b in BASELINES}}
+    for i in range(repeats):
+        args = ["program", stack, "--overrides", json.dumps(overrides)]
+        if i == 0:
+            args += ["--dump", str(items)]
+        samples["program"].append(_spawn(args))
+        for b in BASELINES:
+            samples[b].append(_spawn(["baseline", stack, "--items", str(items), "--flavour", b]))
+    out: dict[str, Any] = {"stack": stack, "registry": str(registry) if registry else None}
+    for k, v in samples.items():
+        out[k] = _summary(v)
+    for b in BASELINES:
+        for clock in ("cpu", "wall"):
+            key = f"{clock}_s_per_resource"
+            out[f"ratio_{clock}_vs_{b}"] = out["program"][key] / out[b][key]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.evalcost")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    child = sub.add_parser("child", help="one measurement (used by python -m bench)")
+    child.add_argument("mode", choices=["program", "baseline"])
+    child.add_argument("stack")
+    child.add_argument("--overrides", default="{}")
+    child.add_argument("--dump", type=Path)
+    child.add_argument("--items", type=Path)
+    child.add_argument("--flavour", choices=BASELINES, default="typed")
+    args = ap.parse_args(argv)
+    if args.mode == "program":
+        out = _child_program(args.stack, json.loads(args.overrides), args.dump)
+    else:
+        out = _child_baseline(args.stack, args.items, args.flavour)
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

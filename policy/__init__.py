@@ -1,0 +1,1 @@
+"""The agent-os policy pack (pulumi-policy): pure rules in `rules.py`, adapter in `pack.py`."""
