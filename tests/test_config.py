@@ -88,10 +88,10 @@ def test_staging_is_small_enterprise_is_the_recipe() -> None:
     from components.config import parse
 
     st, _ = mockrun.stack_config("staging")
-    en, _ = mockrun.stack_config("enterprise")
+    en, en_secret = mockrun.stack_config("enterprise")
     strip = lambda d: {k.split(":", 1)[1]: v for k, v in d.items() if k.startswith("agent-os:")}  # noqa: E731
     s = parse(strip(st), "staging")
-    e = parse(strip(en), "enterprise")
+    e = parse(strip(en), "enterprise", set(strip(dict.fromkeys(en_secret))))  # sshPrivateKey: secure
     assert s.data.kafka.brokers == 1
     assert e.data.kafka.brokers == 3
     assert e.data.kafka.replication_factor == 3 and s.data.kafka.replication_factor == 1

@@ -79,7 +79,7 @@ def fake() -> Iterator[tuple[FakeTechnitium, str]]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, *args: Any) -> None:
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

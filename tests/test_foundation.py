@@ -168,7 +168,10 @@ def test_enterprise_subnets_from_config(enterprise: mockrun.Run) -> None:
 
 
 def test_registry_mirror_rewrites_every_image(run_with: Callable[..., mockrun.Run]) -> None:
-    run = run_with("staging", overrides={"agent-os:images": {"mirror": "registry.internal:5000"}})
+    run = run_with(
+        "staging",
+        overrides={"agent-os:images": {"mirror": "registry.internal:5000", "allowLatestConnectors": True}},
+    )
     images = [_spec(s)["taskSpec"]["containerSpec"]["image"] for s in run.services().values()]
     assert images and all(i.startswith("registry.internal:5000/") for i in images)
     assert "registry.internal:5000/library/caddy:2.10.2-alpine" in images
@@ -267,7 +270,7 @@ def test_postgres_provider_is_configured_from_preview_known_values() -> None:
 
 def test_databases_roles_extensions_and_graph(stack_run: mockrun.Run) -> None:
     dbs = {r.inputs["name"] for r in stack_run.by_type("postgresql:index/database:Database")}
-    assert dbs == {"agent_kg", "agent_state"}
+    assert dbs == {"agent_kg", "agent_state", "keycloak"}  # keycloak: core layer's own database
     exts = {
         (r.inputs["name"], r.inputs["database"])
         for r in stack_run.by_type("postgresql:index/extension:Extension")

@@ -7,11 +7,14 @@ from pydantic import Field
 from .access import AccessConfig
 from .app import AppConfig, QueueBackend
 from .base import ConfigModel
+from .core import CoreConfig
 from .data import DataConfig
 from .edge import EdgeConfig
+from .fleet import Actuator, FleetConfig
 from .images import ImagesConfig
 from .integrations import Integrations
-from .shards import CapacityConfig, ShardsConfig
+from .inventory import InventoryConfig
+from .shards import CapacityConfig, ShardsConfig, Sizing, resolve_sizing, shards_problem
 from .swarm import SwarmConfig
 
 
@@ -34,11 +37,21 @@ class StackConfig(ConfigModel):
     app: AppConfig = AppConfig()
     shards: ShardsConfig = ShardsConfig()
     capacity: CapacityConfig = CapacityConfig()
+    fleet: FleetConfig = FleetConfig()
+    core: CoreConfig = CoreConfig()
+    inventory: InventoryConfig = InventoryConfig()
     # Set by the loader from the Pulumi stack name; not a config key.
     stack: str = Field(default="dev", exclude=True)
 
+    def sizing(self) -> Sizing:
+        """Shard count, workers, Kafka partitions: explicit config wins over agent-os:capacity."""
+        return resolve_sizing(self.shards, self.capacity)
+
     def check_consistency(self) -> None:
         """Cross-section rules; each names the key that has to change."""
+        if (problem := shards_problem(self.shards, self.capacity)) is not None:
+            raise ConfigError(*problem)
+        self._check_day0()
         i = self.integrations
         if self.app.task_queue_backend is QueueBackend.KAFKA and not i.kafka:
             raise ConfigError(
@@ -49,4 +62,54 @@ class StackConfig(ConfigModel):
             raise ConfigError(
                 "agent-os:integrations.gitops",
                 "needs agent-os:integrations.portainer (GitOps stacks live in Portainer)",
+            )
+        self._check_fleet()
+        bao = self.core.openbao
+        if bao.members % 2 == 0:
+            raise ConfigError(
+                "agent-os:core.openbao.members",
+                f"is {bao.members}; a raft cluster needs an odd member count (1, 3, 5, 7)",
+            )
+        if bao.recovery_threshold > bao.recovery_shares:
+            raise ConfigError(
+                "agent-os:core.openbao.recoveryThreshold",
+                "exceeds agent-os:core.openbao.recoveryShares",
+            )
+
+    def _check_day0(self) -> None:
+        """Inventory vs. swarm/integrations, and vs. the placement plan (components/day0)."""
+        inv = self.inventory
+        if inv.provision and "docker_host" in self.swarm.model_fields_set:
+            raise ConfigError(
+                "agent-os:swarm.dockerHost",
+                "is derived from the first manager when agent-os:inventory.provision is true; remove it",
+            )
+        topo = inv.topology
+        if topo.post and not topo.url:
+            raise ConfigError("agent-os:inventory.topology.url", "is required when topology.post is true")
+        if topo.post and not self.integrations.openbao:
+            raise ConfigError(
+                "agent-os:inventory.topology.post",
+                "reads the graph-os token from OpenBao; turn on agent-os:integrations.openbao",
+            )
+        from ..day0.inventory import check_inventory
+
+        check_inventory(self)
+
+    def _check_fleet(self) -> None:
+        """agent-utilities tier rules (components/fleet)."""
+        if self.integrations.langfuse and not self.app.langfuse_host:
+            raise ConfigError(
+                "agent-os:app.langfuseHost",
+                "is required when agent-os:integrations.langfuse is true (Langfuse runs outside this stack)",
+            )
+        if self.app.task_queue_backend is QueueBackend.POSTGRES and not self.app.state_db:
+            raise ConfigError(
+                "agent-os:app.stateDb", "is false but agent-os:app.taskQueueBackend 'postgres' needs it"
+            )
+        auto = self.fleet.autonomy
+        if auto.actuator is Actuator.DOCKER and not auto.docker_socket:
+            raise ConfigError(
+                "agent-os:fleet.autonomy.dockerSocket",
+                "is required for actuator 'docker' (the KG daemon's node must have the Docker socket)",
             )

@@ -23,7 +23,7 @@ class Resources(ConfigModel):
     memory: str = "512m"
     cpus: Annotated[float, Field(gt=0, le=64)] = 1.0
     # Reservation as a fraction of the limit.
-    reserve: Annotated[float, Field(gt=0, le=1)] = 0.25
+    reserve: Annotated[float, Field(gt=0, le=1)] = 0.1
 
     @field_validator("memory")
     @classmethod

@@ -14,6 +14,7 @@ class SecretKey:
     description: str
     length: int = 32
     special: bool = False
+    generate: bool = True  # False: must be configured when used (no RandomPassword fallback)
 
 
 SECRET_KEYS: dict[str, SecretKey] = {
@@ -31,5 +32,16 @@ SECRET_KEYS: dict[str, SecretKey] = {
         SecretKey("langfusePublicKey", "Langfuse public key"),
         SecretKey("langfuseSecretKey", "Langfuse secret key"),
         SecretKey("gitToken", "token Portainer uses to read the GitOps repository"),
+        # Day 0 (components/day0/): SSH key for provisioning; never generated.
+        SecretKey("sshPrivateKey", "SSH private key day 0 uses to reach the inventory hosts", generate=False),
+        # Core layer (components/core/). The seal key is derived (sha256) from this value.
+        SecretKey("openbaoSealSecret", "seed of OpenBao's static auto-unseal key", 48),
+        SecretKey("openbaoRootToken", "OpenBao root token, only to adopt an already initialised cluster"),
+        SecretKey("openbaoAgentRoleId", "AppRole role_id of agent-utilities", 36),
+        SecretKey("openbaoAgentSecretId", "AppRole secret_id of agent-utilities", 40),
+        SecretKey("agentUtilitiesClientSecret", "Keycloak secret of client agent-utilities", 40),
+        SecretKey("webuiSvcClientSecret", "Keycloak secret of client agent-webui-svc", 40),
+        SecretKey("grafanaOidcSecret", "Keycloak secret of client grafana", 40),
+        SecretKey("portainerOidcSecret", "Keycloak secret of client portainer", 40),
     )
 }

@@ -76,9 +76,11 @@ class HealthCheck:
 
     @staticmethod
     def tcp(port: int, **kw: str | int) -> HealthCheck:
-        """TCP probe usable in any image with a POSIX shell and nc, or bash /dev/tcp."""
+        """TCP probe for any image with a POSIX shell plus either an `nc` that knows `-z`
+        or bash (/bin/sh may be dash, which has no /dev/tcp, so bash is called by name)."""
         return HealthCheck.shell(
-            f"nc -z 127.0.0.1 {port} || (exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null", **kw
+            f"nc -z 127.0.0.1 {port} 2>/dev/null || bash -c 'exec 3<>/dev/tcp/127.0.0.1/{port}' 2>/dev/null",
+            **kw,
         )
 
 
