@@ -344,4 +344,5 @@ def keycloak_outputs(platform: Platform, realm: KeycloakRealm, secrets: ClientSe
         webui_svc_client_id=WEBUI_SVC_CLIENT,
         webui_svc_client_secret=secrets.webui_svc,
         ready=realm,
+        jwks_ready=realm.realm,
     )

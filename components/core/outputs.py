@@ -21,6 +21,8 @@ class KeycloakOutputs:
     webui_svc_client_id: str  # "agent-webui-svc": confidential, service account
     webui_svc_client_secret: pulumi.Output[str]  # secret
     ready: pulumi.Resource  # realm/clients exist once this is created
+    # The realm itself: its JWKS endpoint answers once this exists (all a JWT verifier needs).
+    jwks_ready: pulumi.Resource | None = None
 
 
 @dataclass(frozen=True)

@@ -316,7 +316,8 @@ class FleetLayer(pulumi.ComponentResource):
         services: dict[str, docker.Service] = {}
         for p in processes:
             services[p.name] = swarm_service(platform, ctx.spec(p, tuple(after)), self)
-        connector_after = (kc.ready,) if kc is not None else ()
+        # Connectors only verify JWTs: they need the realm's JWKS, not its clients and roles.
+        connector_after = (kc.jwks_ready or kc.ready,) if kc is not None else ()
         for c in selected:
             spec = connector_spec(cfg, c, images[c.name], mcp_auth, connector_after)
             services[c.name] = swarm_service(platform, spec, self)
