@@ -15,6 +15,8 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
+from ..config import StackConfig
+from ..config.fleet import WorkerFleet
 from ..config.resources import Resources
 from ..config.swarm import Layer
 from ..swarm import (
@@ -109,6 +111,31 @@ class AppProcess:
         for s in self.secrets:
             out[s.env] = FromSecret(s.path)
         return out
+
+
+def consumer_fleet(
+    cfg: StackConfig,
+    name: str,
+    fleet: WorkerFleet,
+    common: tuple[SecretRef, ...],
+    stop_grace_period: str,
+) -> AppProcess:
+    """A KG client worker fleet (`<name> [--workers N]`): replicas from config, else the
+    capacity model, else 1."""
+    flags = ("--workers", str(fleet.processes)) if fleet.processes else ()
+    return AppProcess(
+        name=name,
+        role="client",
+        # Brokers and DSNs come from config.json/secrets, like every other process.
+        program=(name, *flags),
+        env={"KG_DAEMON_ROLE": "client", "AGENT_UTILITIES_DATA_DIR": CLIENT_DATA_DIR, **cfg.app.extra_env},
+        secrets=common,
+        networks=(Layer.AGENTS, Layer.DATA, Layer.CORE),
+        resources=fleet.resources,
+        replicas=cfg.sizing().workers_for(fleet.replicas),
+        health=process_health(name, interval="30s", retries=3, start_period="30s"),
+        stop_grace_period=stop_grace_period,
+    )
 
 
 def effective(p: AppProcess, documents: Mapping[str, Mapping[str, Any]]) -> dict[str, EnvValue]:
