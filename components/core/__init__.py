@@ -125,16 +125,16 @@ class CoreLayer(pulumi.ComponentResource):
                 sso = portainer_sso_settings(
                     platform, public_url(platform), internal_url(), kc_cfg.realm, PORTAINER_CLIENT
                 )
-            after: list[pulumi.Resource] = list(edge_ready)
-            if keycloak_out is not None:
-                after.append(keycloak_out.ready)  # the portainer client must exist before SSO is on
+            # The portainer client must exist before SSO is switched on (and only then).
+            sso_after = [keycloak_out.ready] if keycloak_out is not None else []
             self.portainer = portainer(
                 platform,
                 secrets.value("portainerAdminPassword"),
                 sso,
                 client_secrets.portainer if sso else None,
                 secrets.value("gitToken") if on.gitops else None,
-                after,
+                list(edge_ready),
+                sso_after,
                 self,
             )
             portainer_url = f"https://{cfg.edge.host('portainer')}"

@@ -116,9 +116,12 @@ def portainer(
     sso_secret: pulumi.Output[str] | None,
     git_token: pulumi.Output[str] | None,
     after: list[pulumi.Resource],
+    sso_after: list[pulumi.Resource],
     parent: pulumi.Resource,
 ) -> Portainer:
-    """`sso`: public OAuth settings (Keycloak on); `git_token`: set when GitOps is on."""
+    """`sso`: public OAuth settings (Keycloak on); `git_token`: set when GitOps is on.
+    `after` gates the API; `sso_after` (the Keycloak realm with the portainer client) gates
+    only the SSO step, so the admin API and GitOps never wait for Keycloak."""
     cfg = platform.cfg
     agent = agent_service(platform, parent)
     server = server_service(platform, admin_password, parent)
@@ -146,7 +149,7 @@ def portainer(
             environment={**env, "OAUTH_JSON": public, "OAUTH_CLIENT_SECRET": sso_secret},
             triggers=[public],
             logging=command.local.Logging.STDERR,
-            opts=pulumi.ResourceOptions(parent=parent, depends_on=[gate]),
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[gate, *sso_after]),
         )
     gitops = None
     if cfg.integrations.gitops:
