@@ -232,8 +232,11 @@ def test_bootstrap_edges(enterprise: mockrun.Run) -> None:
     role = _urn(enterprise, "postgresql:index/role:Role", "role-agent")
     dns_gate = _urn(enterprise, "command:local:Command", "dns-api-ready")
     records = _urn(enterprise, "command:local:Command", "dns-records")
-    # Postgres -> readiness gate -> provider -> its resources.
-    assert gate in dag.deps[provider] and svc("pg-age") in dag.deps[gate]
+    # Postgres -> readiness gate -> provider -> its resources. The admin tunnel starts in
+    # parallel with Postgres; the gate waits for both.
+    tunnel = _urn(enterprise, "docker:index/container:Container", "pg-admin-tunnel")
+    assert gate in dag.deps[provider] and {svc("pg-age"), tunnel} <= dag.deps[gate]
+    assert not dag.reaches(svc("pg-age"), tunnel)
     assert dag.reaches(gate, role) and dag.reaches(svc("pg-age"), role)
     # DNS records go through Caddy to Technitium, after both exist and answer.
     assert {svc("caddy"), svc("technitium")} <= dag.deps[dns_gate]

@@ -53,7 +53,7 @@ class DataLayer(pulumi.ComponentResource):
         gate_after: list[pulumi.Resource] = [self.postgres]
         self.tunnel: docker.Container | None = None
         if cfg.access.admin_tunnel:
-            self.tunnel = admin_tunnel(platform, self.postgres, self)
+            self.tunnel = admin_tunnel(platform, self)
             gate_after.append(self.tunnel)
         self.admin = postgres_admin(platform, su_password, gate_after, self)
         self.databases = app_databases(platform, self.admin, app_password, su_password, self)

@@ -67,9 +67,11 @@ def postgres_service(
     return swarm_service(platform, spec, parent)
 
 
-def admin_tunnel(platform: Platform, after: docker.Service, parent: pulumi.Resource) -> docker.Container:
+def admin_tunnel(platform: Platform, parent: pulumi.Resource) -> docker.Container:
     """A loopback-only socat on the manager into the data overlay, for the postgresql
-    provider (see README "Admin access"). Not a Swarm service; publishes on 127.0.0.1."""
+    provider (see README "Admin access"). Not a Swarm service; publishes on 127.0.0.1.
+    It resolves `pg-age` per connection, so it starts in parallel with Postgres; the
+    readiness gate waits for both."""
     acc = platform.cfg.access
     pg = platform.cfg.data.postgres
     net = platform.networks[Layer.DATA]
@@ -85,7 +87,7 @@ def admin_tunnel(platform: Platform, after: docker.Service, parent: pulumi.Resou
         read_only=True,
         memory=64,
         labels=[docker.ContainerLabelArgs(label="com.docker.stack.namespace", value=platform.namespace)],
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[after]),
+        opts=pulumi.ResourceOptions(parent=parent),
     )
 
 
