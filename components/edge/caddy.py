@@ -49,9 +49,6 @@ def caddy(platform: Platform, routes: list[Route], parent: pulumi.Resource) -> d
         ),
         constraints=(f"node.labels.{EDGE_LABEL}==true",),
         cap_add=("NET_BIND_SERVICE",),
-        health=HealthCheck.shell(
-            f"wget -q -O /dev/null http://127.0.0.1:{ADMIN_PORT}/config/ || exit 1",
-            start_period="10s",
-        ),
+        health=HealthCheck.wget(ADMIN_PORT, "/config/", start_period="10s"),
     )
     return swarm_service(platform, spec, parent)

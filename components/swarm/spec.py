@@ -75,6 +75,11 @@ class HealthCheck:
         return HealthCheck(test=("CMD-SHELL", cmd), **kw)  # type: ignore[arg-type]
 
     @staticmethod
+    def wget(port: int, path: str, **kw: str | int) -> HealthCheck:
+        """HTTP probe for images that ship busybox/GNU wget."""
+        return HealthCheck.shell(f"wget -q -O /dev/null http://127.0.0.1:{port}{path} || exit 1", **kw)
+
+    @staticmethod
     def tcp(port: int, **kw: str | int) -> HealthCheck:
         """TCP probe for any image with a POSIX shell plus either an `nc` that knows `-z`
         or bash (/bin/sh may be dash, which has no /dev/tcp, so bash is called by name)."""

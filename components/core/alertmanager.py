@@ -1,0 +1,40 @@
+"""Alertmanager: routes alerts to the fleet events webhook with the token from a file."""
+
+from __future__ import annotations
+
+import pulumi_docker as docker
+
+from ..config.core import LgtmConfig
+from ..config.swarm import Layer
+from ..swarm import ConfigFile, HealthCheck, Platform, SecretFile, ServiceSpec, VolumeMount
+from ..swarm.names import ALERTMANAGER_SERVICE
+from .lgtm_config import ALERTMANAGER_PORT, EVENTS_TOKEN_FILE, NOBODY
+
+
+def alertmanager_spec(
+    platform: Platform,
+    lg: LgtmConfig,
+    config: docker.ServiceConfig,
+    events_token: docker.Secret,
+    pin: str,
+) -> ServiceSpec:
+    return ServiceSpec(
+        name=ALERTMANAGER_SERVICE,
+        layer=Layer.CORE,
+        image=platform.image("alertmanager"),
+        args=(
+            "--config.file=/etc/alertmanager/alertmanager.yml",
+            "--storage.path=/alertmanager",
+            f"--web.listen-address=:{ALERTMANAGER_PORT}",
+        ),
+        configs=(ConfigFile(config=config, target="/etc/alertmanager/alertmanager.yml"),),
+        secrets=(SecretFile(secret=events_token, target=EVENTS_TOKEN_FILE, uid=NOBODY, gid=NOBODY),),
+        volumes=(VolumeMount(source=f"{platform.namespace}-alertmanager-data", target="/alertmanager"),),
+        resources=lg.alertmanager,
+        # The webhook target (agent-gateway) is reachable on the core overlay.
+        networks=(Layer.CORE,),
+        replicas=1,
+        stateful=True,
+        constraints=(pin,),
+        health=HealthCheck.wget(ALERTMANAGER_PORT, "/-/ready"),
+    )

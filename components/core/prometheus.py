@@ -1,0 +1,46 @@
+"""Prometheus: scrape config and rules from lgtm_config.py, Swarm SD through the socket."""
+
+from __future__ import annotations
+
+import pulumi_docker as docker
+
+from ..config.core import LgtmConfig
+from ..config.swarm import Layer
+from ..swarm import BindMount, ConfigFile, HealthCheck, Platform, ServiceSpec, VolumeMount
+from ..swarm.names import PROMETHEUS_PORT, PROMETHEUS_SERVICE
+from .lgtm_config import DOCKER_SOCKET, RULES_FILE, SCRAPED_LAYERS
+
+
+def prometheus_spec(
+    platform: Platform,
+    lg: LgtmConfig,
+    config: docker.ServiceConfig,
+    rules: docker.ServiceConfig,
+    pin: str,
+) -> ServiceSpec:
+    return ServiceSpec(
+        name=PROMETHEUS_SERVICE,
+        layer=Layer.CORE,
+        image=platform.image("prometheus"),
+        args=(
+            "--config.file=/etc/prometheus/prometheus.yml",
+            "--storage.tsdb.path=/prometheus",
+            f"--storage.tsdb.retention.time={lg.retention}",
+            f"--web.listen-address=:{PROMETHEUS_PORT}",
+        ),
+        configs=(
+            ConfigFile(config=config, target="/etc/prometheus/prometheus.yml"),
+            ConfigFile(config=rules, target=RULES_FILE),
+        ),
+        volumes=(VolumeMount(source=f"{platform.namespace}-prometheus-data", target="/prometheus"),),
+        # Swarm SD reads a manager's Docker API; reading the socket needs root (no caps).
+        binds=(BindMount(source=DOCKER_SOCKET, target=DOCKER_SOCKET),),
+        user="0:0",
+        resources=lg.prometheus,
+        networks=(Layer.CORE, *SCRAPED_LAYERS),
+        replicas=1,
+        stateful=True,
+        constraints=("node.role==manager", pin),
+        health=HealthCheck.wget(PROMETHEUS_PORT, "/-/ready"),
+        stop_grace_period="60s",
+    )
