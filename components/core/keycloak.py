@@ -126,7 +126,8 @@ def keycloak_service(
         configs=wrapped.configs,
         resources=kc.resources,
         # One backend overlay (data, for Postgres) + core + edge (Caddy).
-        networks=(Layer.CORE, Layer.EDGE, Layer.DATA),
+        # fleet: the connectors fetch the realm's JWKS in-cluster (internal_jwks_uri).
+        networks=(Layer.CORE, Layer.EDGE, Layer.DATA, Layer.FLEET),
         replicas=kc.replicas,
         spread=("node.id",) if clustered else (),
         # The image has no curl: bash /dev/tcp against the management port.
@@ -338,6 +339,7 @@ def keycloak_outputs(platform: Platform, realm: KeycloakRealm, secrets: ClientSe
     return KeycloakOutputs(
         issuer=iss,
         jwks_uri=f"{iss}/protocol/openid-connect/certs",
+        internal_jwks_uri=f"{internal_url()}/realms/{platform.cfg.core.keycloak.realm}/protocol/openid-connect/certs",
         realm=platform.cfg.core.keycloak.realm,
         api_client_id=API_CLIENT,
         webui_client_id=WEBUI_CLIENT,

@@ -15,6 +15,10 @@ import pulumi_docker as docker
 class KeycloakOutputs:
     issuer: str  # https://sso.<zone>/realms/agents (public, as agent-utilities expects)
     jwks_uri: str  # <issuer>/protocol/openid-connect/certs
+    # The same keys over the overlay (http://keycloak:8080/...): what in-cluster verifiers
+    # fetch. Containers neither trust Caddy's `tls internal` root nor resolve the zone
+    # unless the hosts forward it; the issuer string stays the public one tokens carry.
+    internal_jwks_uri: str
     realm: str
     api_client_id: str  # "agent-utilities": audience of REST/MCP JWTs
     webui_client_id: str  # "agent-webui": public, auth code + PKCE

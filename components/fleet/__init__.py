@@ -167,7 +167,7 @@ class FleetLayer(pulumi.ComponentResource):
             kafka_bootstrap=data.kafka_bootstrap,
             vault_url=bao.internal_url if bao else None,
             vault_mount=bao.kv_mount if bao else None,
-            jwks_uri=kc.jwks_uri if kc else None,
+            jwks_uri=kc.internal_jwks_uri if kc else None,
             issuer=kc.issuer if kc else None,
             audience=(cfg.app.auth_jwt_audience or kc.api_client_id) if kc else None,
             graph_service_endpoints=tuple(shards.endpoints),
@@ -178,7 +178,7 @@ class FleetLayer(pulumi.ComponentResource):
         mcp_auth = (
             {
                 "AUTH_TYPE": "jwt",
-                "FASTMCP_SERVER_AUTH_JWT_JWKS_URI": kc.jwks_uri,
+                "FASTMCP_SERVER_AUTH_JWT_JWKS_URI": kc.internal_jwks_uri,
                 "FASTMCP_SERVER_AUTH_JWT_ISSUER": kc.issuer,
                 "FASTMCP_SERVER_AUTH_JWT_AUDIENCE": derived.audience or kc.api_client_id,
             }

@@ -41,7 +41,8 @@ def _expected(stack: str) -> dict[str, Any]:
         "secrets_vault_url": "http://bao-1:8200",  # core layer (OpenBao, in-cluster)
         "vault_auth_method": SAME,
         "kg_auth_required": SAME,
-        "auth_jwt_jwks_uri": f"{issuer}/protocol/openid-connect/certs",  # core layer (Keycloak)
+        # core layer (Keycloak): the realm keys over the overlay; the issuer stays public.
+        "auth_jwt_jwks_uri": "http://keycloak:8080/realms/agents/protocol/openid-connect/certs",
         "auth_jwt_issuer": issuer,
         "enable_otel": SAME,
         # Langfuse on (enterprise): from agent-os:app.langfuseHost; off (staging): absent.

@@ -61,7 +61,10 @@ def test_connectors_are_streamable_http_with_keycloak_jwt_and_no_ports(stack: st
         assert env["TRANSPORT"] == "streamable-http" and env["PORT"] == "8000" and env["HOST"] == "0.0.0.0"
         assert env["AUTH_TYPE"] == "jwt"
         assert env["FASTMCP_SERVER_AUTH_JWT_ISSUER"] == issuer
-        assert env["FASTMCP_SERVER_AUTH_JWT_JWKS_URI"] == f"{issuer}/protocol/openid-connect/certs"
+        assert (
+            env["FASTMCP_SERVER_AUTH_JWT_JWKS_URI"]
+            == "http://keycloak:8080/realms/agents/protocol/openid-connect/certs"
+        )
         assert env["FASTMCP_SERVER_AUTH_JWT_AUDIENCE"] == "agent-utilities"
         cs = spec["taskSpec"]["containerSpec"]
         assert cs["args"] == [name] and "commands" not in cs and cs["hostname"] == name
