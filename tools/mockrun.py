@@ -242,3 +242,17 @@ def run(
 
 def b64decode(s: str) -> str:
     return base64.b64decode(s).decode()
+
+
+def stack_model(stack: str, overrides: Mapping[str, Any] | None = None) -> Any:
+    """Pulumi.<stack>.yaml (+ overrides, full `agent-os:key` names) parsed into the
+    StackConfig model exactly as the program's loader does, without running the program."""
+    from components.config import NAMESPACE, parse
+    from components.config.secrets import SECRET_KEYS
+
+    values, secret = stack_config(stack)
+    values.update(overrides or {})
+    prefix = f"{NAMESPACE}:"
+    raw = {k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix) and v is not None}
+    raw = {k: (None if k in SECRET_KEYS else v) for k, v in raw.items()}
+    return parse(raw, stack, {k[len(prefix) :] for k in secret if k.startswith(prefix)})

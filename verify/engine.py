@@ -139,6 +139,33 @@ def label_single_node(client: Any, labels: Mapping[str, str]) -> dict[str, str]:
 Labeller = Callable[[Any, Mapping[str, str]], dict[str, str]]
 
 
+def inventory_labeller(stack: str) -> Labeller:
+    """Label the single node from `stack`'s one-host inventory through the program's own
+    code path (components.day0.labels.label_script, the script the provisioning
+    remote.Command runs), run here with the local docker CLI instead of over SSH.
+    Fails when the inventory host lacks a label a placement constraint needs."""
+    from components.day0.labels import apply_locally
+
+    cfg = mockrun.stack_model(stack)
+    hosts = cfg.inventory.hosts
+    if len(hosts) != 1:
+        raise RuntimeError(f"stack {stack}: expected a one-host inventory, found {len(hosts)} hosts")
+    host = hosts[0]
+
+    def labeller(client: Any, needed: Mapping[str, str]) -> dict[str, str]:
+        missing = {k: v for k, v in needed.items() if host.labels.get(k) != v}
+        if missing:
+            raise RuntimeError(f"inventory host {host.name} lacks labels the constraints need: {missing}")
+        nodes = client.nodes.list()
+        if len(nodes) != 1:
+            raise RuntimeError(f"expected a single-node swarm, found {len(nodes)} nodes")
+        before = dict(nodes[0].attrs["Spec"].get("Labels") or {})
+        apply_locally(host)
+        return before
+
+    return labeller
+
+
 # -- selection -------------------------------------------------------------------------------
 ALWAYS_LAYERS = ("edge", "data")
 PER_LAYER = 2

@@ -85,7 +85,8 @@ def sw() -> Iterator[Swarm]:
     s = Swarm(eng, run, dep, selected)
     try:
         t0 = time.monotonic()
-        dep.apply()
+        # The node is labelled from staging's one-host inventory by day 0's own script.
+        dep.apply(engine.inventory_labeller("staging"))
         print(f"\nforwarded {len(dep.created)} objects in {time.monotonic() - t0:.1f}s; services: {selected}")
         skipped = sorted(set(run.services()) - set(selected))
         print(f"not run on the swarm (selection rule, engine.select_services): {skipped}")
@@ -133,6 +134,20 @@ def test_placement_constraints_are_satisfiable_with_the_node_labels(sw: Swarm) -
         errs = engine.task_errors(sw.api, sw.dep.service_ids[name])
         assert not any("no suitable node" in e for e in errs), f"{name}: {errs}"
         assert name in sw.converge_s
+
+
+def test_node_labels_come_from_the_inventory_through_day0s_script(sw: Swarm) -> None:
+    from components.config.inventory import MANAGED_LABELS
+    from components.day0.labels import apply_locally
+
+    host = mockrun.stack_model("staging").inventory.hosts[0]
+    node = sw.eng.client.nodes.list()[0]
+    node.reload()
+    labels = node.attrs["Spec"]["Labels"]
+    assert {k: labels.get(k) for k in host.labels} == dict(host.labels)
+    assert set(labels[MANAGED_LABELS].split(",")) == set(host.labels)
+    # Check-first: applying the same inventory again changes nothing.
+    assert apply_locally(host).startswith("labels unchanged")
 
 
 def test_an_unsatisfiable_constraint_is_seen_pending(sw: Swarm) -> None:
