@@ -16,43 +16,28 @@ BAO_ROOT_TOKEN (optional). Usage: python3 baoctl.py init
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
-import socket
-import ssl
 import sys
 import urllib.parse
+from pathlib import Path
 from typing import Any
+
+if __package__:  # imported as part of the package (tests)
+    from ..swarm.pinned_http import connect
+else:  # run as a file by a pulumi-command resource: load the stdlib-only helper directly
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "swarm"))
+    from pinned_http import connect  # type: ignore[import-not-found]
 
 
 class BaoError(Exception):
     pass
 
 
-def _conn(
-    url: str, connect_to: str | None, insecure: bool, ca_file: str | None
-) -> http.client.HTTPConnection:
-    u = urllib.parse.urlsplit(url)
-    host = u.hostname or ""
-    if u.scheme == "https":
-        ctx = ssl.create_default_context(cafile=ca_file or None)
-        if insecure:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        port = u.port or 443
-        conn = http.client.HTTPSConnection(host, port, timeout=30, context=ctx)
-        if connect_to and connect_to != host:
-            sock = socket.create_connection((connect_to, port), 30)
-            conn.sock = ctx.wrap_socket(sock, server_hostname=host)
-        return conn
-    return http.client.HTTPConnection(connect_to or host, u.port or 80, timeout=30)
-
-
 def call(method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     url = os.environ["BAO_URL"].rstrip("/")
     u = urllib.parse.urlsplit(url)
-    conn = _conn(
+    conn = connect(
         url,
         os.environ.get("BAO_CONNECT") or None,
         os.environ.get("BAO_INSECURE") == "1",

@@ -16,11 +16,16 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
-import ssl
 import sys
 import urllib.parse
+from pathlib import Path
 from typing import Any
+
+if __package__:  # imported as part of the package (tests)
+    from ..swarm.pinned_http import connect
+else:  # run as a file by a pulumi-command resource: load the stdlib-only helper directly
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "swarm"))
+    from pinned_http import connect  # type: ignore[import-not-found]
 
 
 class PortainerError(Exception):
@@ -36,21 +41,7 @@ class Api:
         self.jwt: str | None = None
 
     def _conn(self) -> http.client.HTTPConnection:
-        u = urllib.parse.urlsplit(self.url)
-        host = u.hostname or ""
-        if u.scheme == "https":
-            ctx = ssl.create_default_context(cafile=self.ca_file)
-            if self.insecure:
-                ctx.check_hostname = False
-                ctx.verify_mode = ssl.CERT_NONE
-            port = u.port or 443
-            conn = http.client.HTTPSConnection(host, port, timeout=60, context=ctx)
-            if self.connect_to and self.connect_to != host:
-                conn.sock = ctx.wrap_socket(
-                    socket.create_connection((self.connect_to, port), 60), server_hostname=host
-                )
-            return conn
-        return http.client.HTTPConnection(self.connect_to or host, u.port or 80, timeout=60)
+        return connect(self.url, self.connect_to, self.insecure, self.ca_file, timeout=60)
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         u = urllib.parse.urlsplit(self.url)

@@ -15,12 +15,17 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
-import ssl
 import sys
 import urllib.parse
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+if __package__:  # imported as part of the package (tests)
+    from ..swarm.pinned_http import connect
+else:  # run as a file by a pulumi-command resource: load the stdlib-only helper directly
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "swarm"))
+    from pinned_http import connect  # type: ignore[import-not-found]
 
 MARKER = "managed-by agent-os"
 
@@ -38,22 +43,7 @@ class Client:
     timeout: float = 10.0
 
     def _conn(self) -> http.client.HTTPConnection:
-        u = urllib.parse.urlsplit(self.base_url)
-        host = u.hostname or ""
-        target = self.connect_to or host
-        if u.scheme == "https":
-            ctx = ssl.create_default_context(cafile=self.ca_file)
-            if self.insecure:
-                ctx.check_hostname = False
-                ctx.verify_mode = ssl.CERT_NONE
-            port = u.port or 443
-            conn = http.client.HTTPSConnection(host, port, timeout=self.timeout, context=ctx)
-            if target != host:
-                sock = socket.create_connection((target, port), self.timeout)
-                conn.sock = ctx.wrap_socket(sock, server_hostname=host)
-            return conn
-        conn = http.client.HTTPConnection(target, u.port or 80, timeout=self.timeout)
-        return conn
+        return connect(self.base_url, self.connect_to, self.insecure, self.ca_file, self.timeout)
 
     def call(self, path: str, **params: str) -> dict[str, Any]:
         u = urllib.parse.urlsplit(self.base_url)
