@@ -14,7 +14,10 @@ from components.edge import EdgeLayer
 from components.fleet import FleetLayer, fleet_telemetry
 from components.foundation import foundation
 from components.routes import all_routes
+from components.runtime import tune_gc
 from shards.deploy import ShardsLayer
+
+tune_gc()  # the evaluation keeps every resource alive: collect garbage less often
 
 # 0. Typed stack config: bad config stops here, before any resource is registered.
 cfg = config.load()
