@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
+import pytest
 import yaml
 
-from bench import dag, registry, routing
+from bench import __main__ as bench_main
+from bench import dag, evalcost, registry, routing
+from tests.conftest import evaluate
 from tools.mockrun import Registered, Run
 
 SOURCE = {
@@ -78,3 +83,51 @@ def test_routing_moves_about_one_in_n_keys_and_stays_balanced() -> None:
         assert abs(r["moved_from_previous"] - 1 / r["shards"]) < 0.03
         assert r["max_over_mean"] < 1.1
     assert rows[0]["max_over_mean"] == 1.0
+
+
+def test_same_baseline_registers_the_programs_docker_inputs_identically(tmp_path: Path) -> None:
+    items = tmp_path / "items.json"
+    items.write_text(json.dumps(evalcost.baseline_items(evaluate("staging"))))
+    out = evalcost._child_baseline("staging", items, "same")  # raises if any input differs
+    program = evaluate("staging")
+    assert out["custom"] == len(json.loads(items.read_text())) + 1  # + its one provider
+    assert out["components"] == 0
+    services = [r for r in program.resources if r.type == evalcost.SERVICE]
+    assert len(services) >= 20
+
+
+def test_same_baseline_check_catches_a_dropped_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    items = tmp_path / "items.json"
+    items.write_text(json.dumps(evalcost.baseline_items(evaluate("staging"))))
+    real = evalcost._args_from_wire
+
+    def lossy(args_cls: type, wire: dict[str, Any]) -> Any:
+        return real(args_cls, {k: v for k, v in wire.items() if k != "updateConfig"})
+
+    monkeypatch.setattr(evalcost, "_args_from_wire", lossy)
+    with pytest.raises(AssertionError, match="inputs differ"):
+        evalcost._child_baseline("staging", items, "same")
+
+
+def _point(connectors: int, seconds: float, resources: int) -> dict[str, Any]:
+    return {
+        "program": {"connectors": connectors, "cpu_s": seconds, "custom": resources},
+    }
+
+
+def test_growth_marginal_cost_is_flat_for_linear_and_rises_for_quadratic() -> None:
+    sizes = [10, 50, 100]
+    linear = [_point(c, 0.5 + 0.004 * c, 100 + c) for c in sizes]
+    g = bench_main.growth(linear, "program", "cpu")
+    assert g["marginal_ms_per_connector"] == pytest.approx([4.0, 4.0])
+    assert g["marginal_rise"] == pytest.approx(1.0)
+    assert g["fleet_ratio"] == 10 and g["time_ratio"] == pytest.approx(0.9 / 0.54)
+    quadratic = [_point(c, 0.5 + 0.0001 * c * c, 100 + c) for c in sizes]
+    assert bench_main.growth(quadratic, "program", "cpu")["marginal_rise"] == pytest.approx(
+        2.5
+    )  # 15 vs 6 ms per connector
+
+
+def test_scales_are_one_a_midpoint_and_the_factor() -> None:
+    assert bench_main.scales(10) == [1, 5, 10]
+    assert bench_main.scales(2) == [1, 2]
