@@ -131,3 +131,24 @@ def test_growth_marginal_cost_is_flat_for_linear_and_rises_for_quadratic() -> No
 def test_scales_are_one_a_midpoint_and_the_factor() -> None:
     assert bench_main.scales(10) == [1, 5, 10]
     assert bench_main.scales(2) == [1, 2]
+
+
+def test_instruction_growth_reads_mega_instructions_per_added_connector() -> None:
+    def scale(connectors: int, program: float, same: float | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "program": {"connectors": connectors, "instructions": program, "custom": 100 + connectors}
+        }
+        if same is not None:
+            out["same"] = {"instructions": same, "custom": 99 + connectors}
+        return out
+
+    # 30 M instructions per connector on top of 3 G fixed, exactly linear.
+    r = {"scales": {f"x{k}": scale(59 * k, 3e9 + 30e6 * 59 * k, 2.9e9 + 29e6 * 59 * k) for k in (1, 5, 10)}}
+    g = bench_main.instruction_growth(r, "program")
+    assert g is not None
+    assert g["marginal_ms_per_connector"] == pytest.approx([30.0, 30.0])
+    assert g["marginal_rise"] == pytest.approx(1.0) and g["fleet_ratio"] == 10
+    same = bench_main.instruction_growth(r, "same")
+    assert same is not None and same["marginal_ms_per_connector"] == pytest.approx([29.0, 29.0])
+    only_x1 = {"scales": {"x1": scale(59, 4e9)}}
+    assert bench_main.instruction_growth(only_x1, "program") is None
