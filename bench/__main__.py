@@ -119,7 +119,9 @@ def verdict(e: dict[str, Any]) -> dict[str, Any] | None:
     # Paired ratios (back-to-back runs) drift least with the machine's speed.
     worst = {b: max(e[k][f"paired_ratio_cpu_vs_{b}"] for k in keys) for b in ("same", "tuned")}
     ratio_ok = all(r <= TARGET_RATIO for r in worst.values())
-    linear_ok = g["time_ratio"] <= g["fleet_ratio"] and g["marginal_rise"] <= MARGINAL_TOLERANCE
+    # One step (two scales) has no rise to compare: the time ratio alone decides then.
+    rise_ok = math.isnan(g["marginal_rise"]) or g["marginal_rise"] <= MARGINAL_TOLERANCE
+    linear_ok = g["time_ratio"] <= g["fleet_ratio"] and rise_ok
     return {
         "ratio_ok": ratio_ok,
         "linear_ok": linear_ok,

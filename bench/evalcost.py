@@ -284,17 +284,28 @@ def _child_baseline(stack: str, items_path: Path, flavour: str) -> dict[str, Any
     }
 
 
-def _spawn(args: list[str]) -> dict[str, Any]:
+CALLGRIND = ("valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null")
+
+
+def _spawn(args: list[str], callgrind: bool = False) -> dict[str, Any]:
+    """One measurement in a fresh process; with `callgrind`, under valgrind, adding the
+    instructions counted while the evaluation ran."""
     res = subprocess.run(
-        [sys.executable, "-m", "bench.evalcost", "child", *args],
+        [*(CALLGRIND if callgrind else ()), sys.executable, "-m", "bench.evalcost", "child", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1800 if callgrind else 600,
+        env={**os.environ, CALLGRIND_ENV: "1"} if callgrind else None,
     )
-    if res.returncode != 0:
+    refs = re.search(r"I\s+refs:\s+([\d,]+)", res.stderr) if callgrind else None
+    if res.returncode != 0 or (callgrind and refs is None):
         raise RuntimeError(f"bench child {args} failed:\n{res.stderr[-3000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    if refs is not None:
+        out["instructions"] = int(refs.group(1).replace(",", ""))
+        out["instructions_per_resource"] = out["instructions"] / out["custom"]
+    return out
 
 
 def fleet_overrides(stack: str, registry: Path | None) -> dict[str, Any]:
@@ -368,34 +379,6 @@ def measure(stack: str, registry: Path | None, repeats: int, workdir: Path) -> d
     return out
 
 
-def _callgrind_child(args: list[str]) -> dict[str, Any]:
-    res = subprocess.run(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            "--instr-atstart=no",
-            "--callgrind-out-file=/dev/null",
-            sys.executable,
-            "-m",
-            "bench.evalcost",
-            "child",
-            *args,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        env={**os.environ, CALLGRIND_ENV: "1"},
-    )
-    refs = re.search(r"I\s+refs:\s+([\d,]+)", res.stderr)
-    if res.returncode != 0 or refs is None:
-        raise RuntimeError(f"callgrind child {args} failed:\n{res.stderr[-3000:]}")
-    out = json.loads(res.stdout.strip().splitlines()[-1])
-    out["instructions"] = int(refs.group(1).replace(",", ""))
-    out["instructions_per_resource"] = out["instructions"] / out["custom"]
-    return out
-
-
 def measure_instructions(
     stack: str, registries: Mapping[int, Path | None], workdir: Path, jobs: int = 2
 ) -> dict[str, Any]:
@@ -416,7 +399,7 @@ def measure_instructions(
     # Longest first, so the two workers finish together.
     order = sorted(runs, key=lambda key: -key[0])
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        done = dict(zip(order, pool.map(_callgrind_child, [runs[key] for key in order]), strict=True))
+        done = dict(zip(order, pool.map(lambda key: _spawn(runs[key], callgrind=True), order), strict=True))
     out: dict[str, Any] = {"stack": stack, "scales": {}}
     for (k, who), r in sorted(done.items()):
         scale = out["scales"].setdefault(f"x{k}", {})

@@ -152,3 +152,25 @@ def test_instruction_growth_reads_mega_instructions_per_added_connector() -> Non
     assert same is not None and same["marginal_ms_per_connector"] == pytest.approx([29.0, 29.0])
     only_x1 = {"scales": {"x1": scale(59, 4e9)}}
     assert bench_main.instruction_growth(only_x1, "program") is None
+
+
+def _eval_result(ratios: dict[str, float], times: list[float], factors: list[int]) -> dict[str, Any]:
+    e: dict[str, Any] = {"factor": factors[-1]}
+    for k in factors:
+        e[f"x{k}"] = {f"paired_ratio_cpu_vs_{b}": r for b, r in ratios.items()}
+    points = [_point(59 * k, t, 164 + 59 * k) for k, t in zip(factors, times, strict=True)]
+    e["growth_cpu"] = {"program": bench_main.growth(points, "program", "cpu")}
+    return e
+
+
+def test_verdict_holds_the_ratio_and_linearity_bounds() -> None:
+    linear = [0.5 + 0.006 * 59 * k for k in (1, 5, 10)]
+    ok = bench_main.verdict(_eval_result({"same": 1.2, "tuned": 1.4}, linear, [1, 5, 10]))
+    assert ok is not None and ok["ratio_ok"] and ok["linear_ok"]
+    slow = bench_main.verdict(_eval_result({"same": 1.2, "tuned": 1.6}, linear, [1, 5, 10]))
+    assert slow is not None and not slow["ratio_ok"]
+    curved = [0.5 + 1e-5 * (59 * k) ** 2 for k in (1, 5, 10)]
+    bent = bench_main.verdict(_eval_result({"same": 1.2, "tuned": 1.4}, curved, [1, 5, 10]))
+    assert bent is not None and not bent["linear_ok"]
+    one_step = bench_main.verdict(_eval_result({"same": 1.2, "tuned": 1.4}, linear[:2], [1, 5]))
+    assert one_step is not None and one_step["linear_ok"]
