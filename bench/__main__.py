@@ -53,25 +53,29 @@ def scales(factor: int) -> list[int]:
     return sorted({1, max(1, factor // 2), factor})
 
 
-def growth(points: list[dict[str, Any]], who: str, clock: str) -> dict[str, Any]:
-    """How `who`'s time grows over the fleet scales measured (first point = 1x).
+def growth(
+    points: list[dict[str, Any]], who: str, metric: str = "cpu_s", unit: float = 1000.0
+) -> dict[str, Any]:
+    """How `who`'s `metric` (cpu_s, wall_s or instructions) grows over the fleet scales
+    measured (first point = 1x):
 
     - time_ratio vs fleet_ratio: the whole evaluation against the connector count;
-    - marginal_ms_per_connector for each step: flat = linear, rising = worse than linear;
-    - per_resource_ratio: time per registered resource, last point over first. The added
+    - marginal_per_connector for each step, in `unit`s of the metric (ms for seconds, M for
+      instructions with unit 1e-6): flat = linear, rising = worse than linear;
+    - per_resource_ratio: cost per registered resource, last point over first. The added
       resources are all connector services, heavier than the stack's average resource,
       so this rises somewhat even when the cost per connector is constant."""
     first, last = points[0], points[-1]
-    t = [p[who][f"{clock}_s"] for p in points]
+    t = [p[who][metric] for p in points]
     n = [p[who]["custom"] for p in points]
     c = [p["program"]["connectors"] or 0 for p in points]
-    steps = [1000 * (t[i + 1] - t[i]) / (c[i + 1] - c[i]) for i in range(len(points) - 1) if c[i + 1] != c[i]]
+    steps = [unit * (t[i + 1] - t[i]) / (c[i + 1] - c[i]) for i in range(len(points) - 1) if c[i + 1] != c[i]]
     return {
         "fleet_ratio": last["program"]["connectors"] / max(1, first["program"]["connectors"] or 1),
         "time_ratio": t[-1] / t[0],
         "resource_ratio": n[-1] / n[0],
         "per_resource_ratio": (t[-1] / n[-1]) / (t[0] / n[0]),
-        "marginal_ms_per_connector": steps,
+        "marginal_per_connector": steps,
         "marginal_rise": steps[-1] / steps[0] if len(steps) > 1 and steps[0] > 0 else float("nan"),
         # t ~ n^k over resources: k = 1 is linear.
         "exponent": math.log(t[-1] / t[0]) / math.log(n[-1] / n[0]) if n[-1] != n[0] else float("nan"),
@@ -98,7 +102,7 @@ def bench_eval(stack: str, factor: int, repeats: int) -> dict[str, Any]:
         points = [out[f"x{k}"] for k in scales(factor)]
         for who in ("program", *evalcost.BASELINES):
             for clock in ("cpu", "wall"):
-                out.setdefault(f"growth_{clock}", {})[who] = growth(points, who, clock)
+                out.setdefault(f"growth_{clock}", {})[who] = growth(points, who, f"{clock}_s")
     out["verdict"] = verdict(out)
     return out
 
@@ -188,7 +192,7 @@ def print_eval(e: dict[str, Any]) -> None:
         print(f"  {key}: " + "; ".join(parts))
     for clock in ("cpu", "wall"):
         for who, g in (e.get(f"growth_{clock}") or {}).items():
-            steps = ", ".join(f"{x:.2f}" for x in g["marginal_ms_per_connector"])
+            steps = ", ".join(f"{x:.2f}" for x in g["marginal_per_connector"])
             print(
                 f"  growth {keys[0]} -> {keys[-1]} ({clock}, {who}): fleet {g['fleet_ratio']:.1f}x, "
                 f"time {g['time_ratio']:.2f}x, ms per added connector by step [{steps}] "
@@ -203,23 +207,22 @@ def print_eval(e: dict[str, Any]) -> None:
 
 
 def instruction_growth(r: dict[str, Any], who: str) -> dict[str, Any] | None:
-    """growth() over the instruction counts of `who` at every scale measured."""
+    """growth() of `who`'s instruction counts, in M instructions per added connector."""
     keys = sorted((k for k, v in r["scales"].items() if who in v), key=lambda k: int(k[1:]))
     if len(keys) < 2:
         return None
-    points: list[dict[str, Any]] = []
-    for k in keys:
-        scale = r["scales"][k]
-        point: dict[str, Any] = {"program": {"connectors": scale["program"]["connectors"]}}
-        point[who] = {
-            **point.get(who, {}),
-            "cpu_s": scale[who]["instructions"] / 1e9,
-            "custom": scale[who]["custom"],
-        }
-        points.append(point)
-    # "cpu_s" holds G instructions here, so the marginal "ms" per connector reads as
-    # M instructions per connector.
-    return growth(points, who, "cpu")
+    return growth([r["scales"][k] for k in keys], who, "instructions", unit=1e-6)
+
+
+def summarize_instructions(r: dict[str, Any]) -> None:
+    """Adds the worst per-resource ratios (the bound) and the growth to `r`."""
+    r["worst_ratio"] = {
+        b: max(v[f"ratio_instructions_vs_{b}"] for v in r["scales"].values() if b in v)
+        for b in ("same", "tuned")
+        if any(b in v for v in r["scales"].values())
+    }
+    r["ratio_ok"] = all(x <= TARGET_RATIO for x in r["worst_ratio"].values())
+    r["growth"] = {who: instruction_growth(r, who) for who in ("program", evalcost.HEADLINE)}
 
 
 def print_instructions(r: dict[str, Any]) -> None:
@@ -240,22 +243,14 @@ def print_instructions(r: dict[str, Any]) -> None:
                 ]
             )
     print(_table(["fleet", "who", "resources", "G instructions", "M per resource", "our/baseline"], rows))
-    ratios = {
-        b: max(v[f"ratio_instructions_vs_{b}"] for v in r["scales"].values() if b in v)
-        for b in ("same", "tuned")
-        if any(b in v for v in r["scales"].values())
-    }
-    met = all(x <= TARGET_RATIO for x in ratios.values())
     print(
         "  bound: per resource worst "
-        + " / ".join(f"{x:.2f}x {b}" for b, x in ratios.items())
-        + f" (<= {TARGET_RATIO}x: {'met' if met else 'NOT met'})"
+        + " / ".join(f"{x:.2f}x {b}" for b, x in r["worst_ratio"].items())
+        + f" (<= {TARGET_RATIO}x: {'met' if r['ratio_ok'] else 'NOT met'})"
     )
-    for who in ("program", evalcost.HEADLINE):
-        g = instruction_growth(r, who)
+    for who, g in r["growth"].items():
         if g:
-            r.setdefault("growth", {})[who] = g
-            steps = ", ".join(f"{x:.1f}" for x in g["marginal_ms_per_connector"])
+            steps = ", ".join(f"{x:.1f}" for x in g["marginal_per_connector"])
             print(
                 f"  growth ({who}): fleet {g['fleet_ratio']:.1f}x, instructions {g['time_ratio']:.2f}x, "
                 f"M instructions per added connector by step [{steps}] (last/first {g['marginal_rise']:.2f})"
@@ -348,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
                 for k in scales(args.factor)[1:]:
                     registries[k] = registry.write_scaled(source, k, work)
             result["instructions"] = evalcost.measure_instructions(args.stack, registries, work)
+        summarize_instructions(result["instructions"])
         print_instructions(result["instructions"])
     result["elapsed_s"] = time.perf_counter() - started
     out = args.out or RESULTS / f"bench-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"

@@ -118,12 +118,12 @@ def _point(connectors: int, seconds: float, resources: int) -> dict[str, Any]:
 def test_growth_marginal_cost_is_flat_for_linear_and_rises_for_quadratic() -> None:
     sizes = [10, 50, 100]
     linear = [_point(c, 0.5 + 0.004 * c, 100 + c) for c in sizes]
-    g = bench_main.growth(linear, "program", "cpu")
-    assert g["marginal_ms_per_connector"] == pytest.approx([4.0, 4.0])
+    g = bench_main.growth(linear, "program")
+    assert g["marginal_per_connector"] == pytest.approx([4.0, 4.0])
     assert g["marginal_rise"] == pytest.approx(1.0)
     assert g["fleet_ratio"] == 10 and g["time_ratio"] == pytest.approx(0.9 / 0.54)
     quadratic = [_point(c, 0.5 + 0.0001 * c * c, 100 + c) for c in sizes]
-    assert bench_main.growth(quadratic, "program", "cpu")["marginal_rise"] == pytest.approx(
+    assert bench_main.growth(quadratic, "program")["marginal_rise"] == pytest.approx(
         2.5
     )  # 15 vs 6 ms per connector
 
@@ -146,10 +146,10 @@ def test_instruction_growth_reads_mega_instructions_per_added_connector() -> Non
     r = {"scales": {f"x{k}": scale(59 * k, 3e9 + 30e6 * 59 * k, 2.9e9 + 29e6 * 59 * k) for k in (1, 5, 10)}}
     g = bench_main.instruction_growth(r, "program")
     assert g is not None
-    assert g["marginal_ms_per_connector"] == pytest.approx([30.0, 30.0])
+    assert g["marginal_per_connector"] == pytest.approx([30.0, 30.0])
     assert g["marginal_rise"] == pytest.approx(1.0) and g["fleet_ratio"] == 10
     same = bench_main.instruction_growth(r, "same")
-    assert same is not None and same["marginal_ms_per_connector"] == pytest.approx([29.0, 29.0])
+    assert same is not None and same["marginal_per_connector"] == pytest.approx([29.0, 29.0])
     only_x1 = {"scales": {"x1": scale(59, 4e9)}}
     assert bench_main.instruction_growth(only_x1, "program") is None
 
@@ -159,7 +159,7 @@ def _eval_result(ratios: dict[str, float], times: list[float], factors: list[int
     for k in factors:
         e[f"x{k}"] = {f"paired_ratio_cpu_vs_{b}": r for b, r in ratios.items()}
     points = [_point(59 * k, t, 164 + 59 * k) for k, t in zip(factors, times, strict=True)]
-    e["growth_cpu"] = {"program": bench_main.growth(points, "program", "cpu")}
+    e["growth_cpu"] = {"program": bench_main.growth(points, "program")}
     return e
 
 
