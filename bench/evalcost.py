@@ -41,7 +41,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -109,38 +109,47 @@ def baseline_items(run: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _child_program(stack: str, overrides: Mapping[str, Any], dump: Path | None) -> dict[str, Any]:
-    from tools import mockrun
-
-    _preimport()
+def _measured(evaluate: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
+    """Run one evaluation (a `mockrun.run` call) on the clocks, the peak-RSS mark and, under
+    callgrind, the instruction counter; returns its Run and the measurements every child
+    reports."""
     rss0 = _reset_peak()
     _callgrind(True)
     t0, c0 = _clock()
-    run = mockrun.run(stack, overrides=dict(overrides))
+    run = evaluate()
     t1, c1 = _clock()
     _callgrind(False)
     rss1 = _peak()
     custom = [r for r in run.resources if r.custom]
-    if dump is not None:
-        dump.write_text(json.dumps(baseline_items(run)))
-    return {
+    return run, {
         "wall_s": t1 - t0,
         "cpu_s": c1 - c0,
         "peak_rss_mb": rss1,
         "rss_growth_mb": rss1 - rss0,
         "custom": len(custom),
         "components": len(run.resources) - len(custom),
-        "connectors": sum(
-            1
-            for r in custom
-            if r.type == SERVICE
-            and any(
-                lb.get("label") == "agent-os.kind" and lb.get("value") == "connector"
-                for lb in r.plain.get("labels") or []
-            )
-        ),
         "input_bytes": sum(len(json.dumps(r.inputs)) for r in custom),
     }
+
+
+def _child_program(stack: str, overrides: Mapping[str, Any], dump: Path | None) -> dict[str, Any]:
+    from tools import mockrun
+
+    _preimport()
+    run, out = _measured(lambda: mockrun.run(stack, overrides=dict(overrides)))
+    if dump is not None:
+        dump.write_text(json.dumps(baseline_items(run)))
+    out["connectors"] = sum(
+        1
+        for r in run.resources
+        if r.custom
+        and r.type == SERVICE
+        and any(
+            lb.get("label") == "agent-os.kind" and lb.get("value") == "connector"
+            for lb in r.plain.get("labels") or []
+        )
+    )
+    return out
 
 
 def _padded_config(name: str, size: int, opts: Any) -> None:
@@ -260,28 +269,13 @@ def _child_baseline(stack: str, items_path: Path, flavour: str) -> dict[str, Any
         from components.runtime import tune_gc
 
         tune_gc()
-    rss0 = _reset_peak()
-    _callgrind(True)
-    t0, c0 = _clock()
-    run = mockrun.run(stack, program=program)
-    t1, c1 = _clock()
-    _callgrind(False)
-    rss1 = _peak()
-    custom = [r for r in run.resources if r.custom]
+    run, out = _measured(lambda: mockrun.run(stack, program=program))
     if flavour != "padded":  # the claim of `same`: identical inputs for every docker resource
-        registered = {r.name: r.plain for r in custom}
+        registered = {r.name: r.plain for r in run.resources if r.custom}
         for i, it in enumerate(items):
             if docker_class(it["type"]) and _normal(registered[f"{it['name']}-{i}"]) != _normal(it["inputs"]):
                 raise AssertionError(f"baseline {it['type']} {it['name']}: inputs differ from the program's")
-    return {
-        "wall_s": t1 - t0,
-        "cpu_s": c1 - c0,
-        "peak_rss_mb": rss1,
-        "rss_growth_mb": rss1 - rss0,
-        "custom": len(custom),
-        "components": len(run.resources) - len(custom),
-        "input_bytes": sum(len(json.dumps(r.inputs)) for r in custom),
-    }
+    return out
 
 
 CALLGRIND = ("valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null")
