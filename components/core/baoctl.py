@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 if __package__:  # imported as part of the package (tests)
-    from ..swarm.pinned_http import connect
+    from ..swarm.pinned_http import connect, fetch
 else:  # run as a file by a pulumi-command resource: load the stdlib-only helper directly
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "swarm"))
-    from pinned_http import connect  # type: ignore[import-not-found]
+    from pinned_http import connect, fetch  # type: ignore[import-not-found]
 
 
 class BaoError(Exception):
@@ -43,15 +43,10 @@ def call(method: str, path: str, body: dict[str, Any] | None = None) -> dict[str
         os.environ.get("BAO_INSECURE") == "1",
         os.environ.get("BAO_CA_FILE") or None,
     )
-    try:
-        data = json.dumps(body).encode() if body is not None else None
-        conn.request(method, path, body=data, headers={"Host": u.netloc, "Content-Type": "application/json"})
-        resp = conn.getresponse()
-        raw = resp.read()
-    finally:
-        conn.close()
-    if resp.status != 200:
-        raise BaoError(f"{method} {path}: HTTP {resp.status}")
+    data = json.dumps(body).encode() if body is not None else None
+    status, raw = fetch(conn, method, path, {"Host": u.netloc, "Content-Type": "application/json"}, data)
+    if status != 200:
+        raise BaoError(f"{method} {path}: HTTP {status}")
     try:
         out: dict[str, Any] = json.loads(raw)
     except ValueError:

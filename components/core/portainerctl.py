@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 if __package__:  # imported as part of the package (tests)
-    from ..swarm.pinned_http import connect
+    from ..swarm.pinned_http import connect, fetch
 else:  # run as a file by a pulumi-command resource: load the stdlib-only helper directly
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "swarm"))
-    from pinned_http import connect  # type: ignore[import-not-found]
+    from pinned_http import connect, fetch  # type: ignore[import-not-found]
 
 
 class PortainerError(Exception):
@@ -48,17 +48,10 @@ class Api:
         headers = {"Host": u.netloc, "Content-Type": "application/json"}
         if self.jwt:
             headers["Authorization"] = f"Bearer {self.jwt}"
-        conn = self._conn()
-        try:
-            conn.request(
-                method, u.path + path, body=json.dumps(body) if body is not None else None, headers=headers
-            )
-            resp = conn.getresponse()
-            raw = resp.read()
-        finally:
-            conn.close()
-        if resp.status >= 300:
-            raise PortainerError(f"{method} {path}: HTTP {resp.status}")
+        data = json.dumps(body) if body is not None else None
+        status, raw = fetch(self._conn(), method, u.path + path, headers, data)
+        if status >= 300:
+            raise PortainerError(f"{method} {path}: HTTP {status}")
         return json.loads(raw) if raw else None
 
     def login(self) -> None:

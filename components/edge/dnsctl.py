@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 if __package__:  # imported as part of the package (tests)
-    from ..swarm.pinned_http import connect
+    from ..swarm.pinned_http import connect, fetch
 else:  # run as a file by a pulumi-command resource: load the stdlib-only helper directly
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "swarm"))
-    from pinned_http import connect  # type: ignore[import-not-found]
+    from pinned_http import connect, fetch  # type: ignore[import-not-found]
 
 MARKER = "managed-by agent-os"
 
@@ -48,15 +48,9 @@ class Client:
     def call(self, path: str, **params: str) -> dict[str, Any]:
         u = urllib.parse.urlsplit(self.base_url)
         query = urllib.parse.urlencode(params)
-        conn = self._conn()
-        try:
-            conn.request("GET", f"{u.path.rstrip('/')}{path}?{query}", headers={"Host": u.netloc})
-            resp = conn.getresponse()
-            body = resp.read()
-        finally:
-            conn.close()
-        if resp.status != 200:
-            raise ApiError(f"{path}: HTTP {resp.status}")
+        status, body = fetch(self._conn(), "GET", f"{u.path.rstrip('/')}{path}?{query}", {"Host": u.netloc})
+        if status != 200:
+            raise ApiError(f"{path}: HTTP {status}")
         try:
             data: dict[str, Any] = json.loads(body)
         except ValueError:

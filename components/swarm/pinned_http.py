@@ -35,3 +35,19 @@ def connect(
             conn.sock = ctx.wrap_socket(sock, server_hostname=host)
         return conn
     return http.client.HTTPConnection(connect_to or host, u.port or 80, timeout=timeout)
+
+
+def fetch(
+    conn: http.client.HTTPConnection,
+    method: str,
+    target: str,
+    headers: dict[str, str],
+    body: bytes | str | None = None,
+) -> tuple[int, bytes]:
+    """One request on `conn`, which is closed afterwards: (status, body read)."""
+    try:
+        conn.request(method, target, body=body, headers=headers)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
