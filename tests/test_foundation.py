@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -309,3 +310,11 @@ def test_dns_record_for_every_routed_host_and_ingress_address(enterprise: mockru
         (f, ip) for f in fqdns for ip in ("10.40.0.21", "10.40.0.22")
     }
     assert mockrun.is_secret(cmd.inputs["environment"]["DNS_API_PASSWORD"])
+
+
+def test_no_input_carries_this_checkouts_path(stack_run: mockrun.Run) -> None:
+    # Inputs must not depend on where the repository is checked out: a CI preview and the
+    # operator's `up` would otherwise disagree, and every move would show an update.
+    where = str(mockrun.PROJECT_DIR)
+    found = [f"{r.type}:{r.name}" for r in stack_run.resources if where in json.dumps(r.plain)]
+    assert found == []

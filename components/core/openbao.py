@@ -8,7 +8,6 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 import pulumi_command as command
@@ -28,11 +27,12 @@ from ..swarm import (
     readiness_gate,
     swarm_service,
 )
+from ..swarm.adminscript import admin_script
 from ..swarm.names import OPENBAO_PORT
 from .openbao_hcl import CONFIG_DIR, DATA_DIR, SEAL_KEY_FILE, render_openbao_hcl
 from .routes import OPENBAO_HOST
 
-BAOCTL = Path(__file__).with_name("baoctl.py")
+BAOCTL = admin_script(__file__, "baoctl.py")
 # OpenBao forked from Vault 1.14; the provider gates features on the server version.
 VAULT_API_VERSION = "1.14.0"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 import pulumi_command as command
@@ -23,9 +22,10 @@ from ..swarm import (
     readiness_gate,
     swarm_service,
 )
+from ..swarm.adminscript import admin_script
 from .routes import PORTAINER_HOST, PORTAINER_HTTP_PORT, PORTAINER_SERVICE
 
-PORTAINERCTL = Path(__file__).with_name("portainerctl.py")
+PORTAINERCTL = admin_script(__file__, "portainerctl.py")
 AGENT_SERVICE = "portainer-agent"
 AGENT_PORT = 9001
 ADMIN_PASSWORD_FILE = "/run/secrets/portainer_admin_password"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pulumi
 import pulumi_command as command
@@ -21,12 +20,13 @@ from ..swarm import (
     readiness_gate,
     swarm_service,
 )
+from ..swarm.adminscript import admin_script
 from ..swarm.routes import Route
 from .caddy import EDGE_LABEL
 
 API_PORT = 5380
 DNS_ROUTE = Route(host="dns", upstreams=(f"technitium:{API_PORT}",), layer=Layer.EDGE)
-DNSCTL = Path(__file__).with_name("dnsctl.py").relative_to(Path(__file__).parents[2])
+DNSCTL = admin_script(__file__, "dnsctl.py")
 
 
 def technitium(platform: Platform, password: pulumi.Output[str], parent: pulumi.Resource) -> docker.Service:
