@@ -73,10 +73,10 @@ class PortainerConfig(ConfigModel):
 
 
 class AlertThresholds(ConfigModel):
-    # The reference names only the kg-ingest queue gauge (the autoscaler's queue_depth
-    # signal); point this at a dispatch-specific gauge if the pinned release exports one.
+    # The pinned release's gauge of unclaimed dispatched turns (agent_turns queue), not
+    # the kg-ingest one (agent_utilities.observability.gateway_metrics, 0.52.0).
     dispatch_queue_metric: Annotated[str, Field(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")] = (
-        "agent_utilities_kg_ingest_queue_depth"
+        "agent_utilities_dispatch_queue_depth"
     )
     dispatch_queue_depth: Annotated[int, Field(ge=1)] = 500
     ingest_consumer_lag: Annotated[int, Field(ge=1)] = 10_000

@@ -18,6 +18,7 @@ from ..swarm.secretvalues import StackSecrets
 from .keycloak import (
     GRAFANA_CLIENT,
     PORTAINER_CLIENT,
+    WEBUI_CLIENT,
     ClientSecrets,
     KeycloakRealm,
     internal_url,
@@ -29,6 +30,7 @@ from .keycloak import (
 )
 from .lgtm import GrafanaSso, Lgtm
 from .openbao import KvEntry, OpenBaoConfig, admin_url, openbao_cluster, vault_provider, vault_ref
+from .openbao import internal_url as openbao_internal_url
 from .outputs import CoreOutputs, KeycloakOutputs, LgtmOutputs, OpenBaoOutputs
 from .portainer import portainer, portainer_sso_settings
 
@@ -72,7 +74,9 @@ class CoreLayer(pulumi.ComponentResource):
             provider, self.keycloak_gate = keycloak_provider(
                 platform, admin_password, [self.keycloak, *edge_ready], self
             )
-            self.realm = KeycloakRealm(platform, provider, client_secrets, self)
+            self.realm = KeycloakRealm(
+                platform, provider, client_secrets, edge.login_origins.get(WEBUI_CLIENT, []), self
+            )
             keycloak_out = keycloak_outputs(platform, self.realm, client_secrets)
         else:
             pulumi.log.warn(
@@ -103,7 +107,7 @@ class CoreLayer(pulumi.ComponentResource):
             pulumi.export("openbaoRecoveryKeys", self.openbao.recovery_keys)
             openbao_out = OpenBaoOutputs(
                 url=admin_url(platform),
-                internal_url=f"http://{b.member_names[0]}:8200",
+                internal_url=openbao_internal_url(),
                 kv_mount=b.kv_mount,
                 approle_role_id=role_id,
                 approle_secret_id=secret_id,

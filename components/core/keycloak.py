@@ -34,7 +34,6 @@ PORTAINER_CLIENT = "portainer"
 SERVICE_ACCOUNT_ROLES = {API_CLIENT: ("kg:admin",), WEBUI_SVC_CLIENT: ("kg:write", "admin:cluster-read")}
 # Clients whose access tokens carry `aud: agent-utilities` (REST/MCP JWT audience).
 AUDIENCE_CLIENTS = (API_CLIENT, WEBUI_CLIENT, WEBUI_SVC_CLIENT)
-WEBUI_HOST = "webui"  # the fleet layer's route for agent-webui
 
 
 def _slug(role: str) -> str:
@@ -201,8 +200,10 @@ class KeycloakRealm(pulumi.ComponentResource):
         platform: Platform,
         provider: keycloak.Provider,
         secrets: ClientSecrets,
+        webui_origins: list[str],
         parent: pulumi.Resource,
     ) -> None:
+        """`webui_origins`: where the edge serves agent-webui (routes naming WEBUI_CLIENT)."""
         super().__init__(
             "agent-os:core:KeycloakRealm", "keycloak-realm", None, pulumi.ResourceOptions(parent=parent)
         )
@@ -255,9 +256,9 @@ class KeycloakRealm(pulumi.ComponentResource):
             implicit_flow_enabled=False,
             direct_access_grants_enabled=False,
             pkce_code_challenge_method="S256",
-            valid_redirect_uris=[f"{origin(WEBUI_HOST)}/*"],
-            valid_post_logout_redirect_uris=[f"{origin(WEBUI_HOST)}/*"],
-            web_origins=[origin(WEBUI_HOST)],
+            valid_redirect_uris=[f"{o}/*" for o in webui_origins],
+            valid_post_logout_redirect_uris=[f"{o}/*" for o in webui_origins],
+            web_origins=list(webui_origins),
             opts=opts,
         )
         self.clients[WEBUI_SVC_CLIENT] = keycloak.openid.Client(

@@ -60,6 +60,15 @@ def _resolve(platform: Platform, url: str) -> str | None:
     return f"{host}:443:{platform.cfg.edge.ingress_addresses[0]}"
 
 
+# Every member answers to this name too: in-cluster clients reach whichever members run
+# (a standby forwards to the active node), never one fixed member.
+MEMBERS_ALIAS = "openbao"
+
+
+def internal_url() -> str:
+    return f"http://{MEMBERS_ALIAS}:{OPENBAO_PORT}"
+
+
 def member_service(
     platform: Platform, n: int, seal_secret: docker.Secret, parent: pulumi.Resource
 ) -> docker.Service:
@@ -84,6 +93,7 @@ def member_service(
         volumes=(VolumeMount(source=f"{platform.namespace}-{name}-data", target=DATA_DIR),),
         resources=b.resources,
         networks=(Layer.CORE, Layer.EDGE),
+        aliases=(MEMBERS_ALIAS,),
         replicas=1,
         stateful=True,
         constraints=(f"node.labels.{b.node_label}=={n}",),

@@ -31,7 +31,7 @@ class KeycloakOutputs:
 
 @dataclass(frozen=True)
 class OpenBaoOutputs:
-    url: str  # https://openbao.<zone> (or internal http://bao-1:8200 for in-cluster)
+    url: str  # https://openbao.<zone> (in-cluster: http://openbao:8200, every member)
     internal_url: str
     kv_mount: str
     approle_role_id: pulumi.Output[str]  # secret

@@ -39,6 +39,7 @@ class DataOutputs:
     kafka_bootstrap: str | None
     kafka_ready: docker.Service | None  # the topic reconciler; healthy once topics exist
     topics: list[str]
+    topic_partitions: dict[str, int]  # topic -> partitions kafka-init ensures
 
 
 class DataLayer(pulumi.ComponentResource):
@@ -79,6 +80,7 @@ class DataLayer(pulumi.ComponentResource):
             kafka_bootstrap=bootstrap_servers(k) if cfg.integrations.kafka else None,
             kafka_ready=self.kafka_init,
             topics=[t.name for t in topics(k)] if cfg.integrations.kafka else [],
+            topic_partitions={t.name: t.partitions for t in topics(k)} if cfg.integrations.kafka else {},
         )
         self.register_outputs(
             {

@@ -19,8 +19,17 @@ from .technitium import DNS_ROUTE, dns_records, technitium
 class EdgeOutputs:
     zone: str
     urls: dict[str, str]  # route host -> https URL
+    login_origins: dict[str, list[str]]  # Keycloak client id -> origins of its routes
     caddy: docker.Service
     dns_ready: command.local.Command  # passes once Caddy routes and Technitium answers
+
+
+def login_origins(routes: list[Route], zone: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for r in routes:
+        if r.login_client:
+            out.setdefault(r.login_client, []).append(f"https://{r.fqdn(zone)}")
+    return out
 
 
 class EdgeLayer(pulumi.ComponentResource):
@@ -44,6 +53,7 @@ class EdgeLayer(pulumi.ComponentResource):
         self.outputs = EdgeOutputs(
             zone=zone,
             urls={r.host: f"https://{r.fqdn(zone)}" for r in all_routes},
+            login_origins=login_origins(all_routes, zone),
             caddy=self.caddy,
             dns_ready=self.dns_gate,
         )

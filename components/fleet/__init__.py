@@ -165,6 +165,7 @@ class FleetLayer(pulumi.ComponentResource):
             )
         derived = Derived(
             kafka_bootstrap=data.kafka_bootstrap,
+            topic_partitions=tuple(data.topic_partitions.items()),
             vault_url=bao.internal_url if bao else None,
             vault_mount=bao.kv_mount if bao else None,
             jwks_uri=kc.internal_jwks_uri if kc else None,
@@ -211,7 +212,7 @@ class FleetLayer(pulumi.ComponentResource):
 
         processes: list[AppProcess] = [
             gateway(cfg, base, events),
-            kg_daemon(cfg, base, lgtm.prometheus_url if lgtm else None),
+            kg_daemon(cfg, base, events, lgtm.prometheus_url if lgtm else None),
             graph_os(cfg, base, mcp_auth),
         ]
         if cfg.app.task_queue_backend.value == "kafka":
@@ -305,7 +306,8 @@ class FleetLayer(pulumi.ComponentResource):
 
         # Ordering no data carries: schema/topics/realm/AppRole exist and the engines run
         # (with the shared secret) before any client starts.
-        after: list[pulumi.Resource] = [data.databases.role, data.databases.kg, data.databases.state]
+        db = data.databases
+        after: list[pulumi.Resource] = [db.role, db.kg, db.state, *db.extensions, db.graph]
         if data.kafka_ready is not None:
             after.append(data.kafka_ready)
         if kc is not None:

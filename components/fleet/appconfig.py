@@ -34,6 +34,8 @@ CONFIG_PATH = f"{CONFIG_DIR}/config.json"
 ACTION_POLICY_PATH = f"{CONFIG_DIR}/action-policy.yml"
 REGISTRY_PATH = f"{CONFIG_DIR}/mcp-fleet.registry.yml"
 DESIRED_STATE_PATH = f"{CONFIG_DIR}/mcp-fleet.desired.yml"
+# Topics whose partition count the app grows to a setting of its own (core/config.py).
+PARTITION_KEYS = {"kg_tasks": "kg_tasks_partitions", "agent_turns": "agent_turns_partitions"}
 
 __all__ = [
     "CONFIG_PATH",
@@ -84,6 +86,9 @@ class Derived:
     graph_service_endpoints: tuple[str, ...] = ()
     otlp_traces_endpoint: str | None = None  # Tempo (LGTM), full .../v1/traces URL
     desired_state: bool = False
+    # Partitions of the topics the data layer creates: the app "ensures" (grows) its topics
+    # to KG_TASKS_PARTITIONS / AGENT_TURNS_PARTITIONS at start, so they must agree.
+    topic_partitions: tuple[tuple[str, int], ...] = ()
 
 
 def config_json(cfg: StackConfig, d: Derived, role: str) -> dict[str, Any]:
@@ -97,6 +102,9 @@ def config_json(cfg: StackConfig, d: Derived, role: str) -> dict[str, Any]:
     out["task_queue_backend"] = app.task_queue_backend.value
     if d.kafka_bootstrap:
         out["kafka_bootstrap_servers"] = d.kafka_bootstrap
+    for topic, partitions in d.topic_partitions:
+        if topic in PARTITION_KEYS:
+            out[PARTITION_KEYS[topic]] = partitions
     out["agent_dispatch_backend"] = app.agent_dispatch_backend.value
     if d.vault_url:
         out["secrets_backend"] = "vault"

@@ -16,6 +16,9 @@ from .registry import Connector
 
 KIND_LABEL = "agent-os.kind"
 KIND = "connector"
+# Set when the stack allows `latest` connector images (agent-os:images.allowLatestConnectors):
+# the policy pack reads the opt-in here, because analyzers receive no stack config.
+LATEST_ALLOWED_LABEL = "agent-os.image.latest-allowed"
 TRANSPORT = "streamable-http"
 
 
@@ -63,6 +66,7 @@ def connector_spec(
             KIND_LABEL: KIND,
             "agent-os.connector.package": c.package,
             "agent-os.connector.desired": c.desired,
+            **({LATEST_ALLOWED_LABEL: "true"} if cfg.images.allow_latest_connectors else {}),
         },
         depends_on=depends_on,
     )

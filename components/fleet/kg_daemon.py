@@ -25,7 +25,9 @@ ROLE = "host"
 DOCKER_SOCKET_TARGET = "/var/run/docker.sock"
 
 
-def kg_daemon(cfg: StackConfig, common: tuple[SecretRef, ...], prometheus_url: str | None) -> AppProcess:
+def kg_daemon(
+    cfg: StackConfig, common: tuple[SecretRef, ...], events_token: SecretRef, prometheus_url: str | None
+) -> AppProcess:
     f = cfg.fleet
     a = f.autonomy
     binds: tuple[BindMount, ...] = ()
@@ -58,7 +60,8 @@ def kg_daemon(cfg: StackConfig, common: tuple[SecretRef, ...], prometheus_url: s
             **cfg.app.extra_env,
             **autonomy_env(a, prometheus_url),
         },
-        secrets=common,
+        # The host serves POST /api/fleet/events too: without the token it would accept any.
+        secrets=(*common, events_token),
         networks=(Layer.AGENTS, Layer.DATA, Layer.CORE),
         resources=f.kg_daemon_resources,
         replicas=1,

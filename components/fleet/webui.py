@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..config import StackConfig
 from ..config.swarm import Layer
+from ..core.keycloak import WEBUI_CLIENT
 from ..core.outputs import KeycloakOutputs
 from ..swarm.names import GATEWAY_PORT, GATEWAY_SERVICE
 from ..swarm.routes import Route
@@ -24,7 +25,11 @@ def webui_route(cfg: StackConfig) -> Route | None:
     if not (ui.enabled and cfg.integrations.keycloak):
         return None
     return Route(
-        host=ROUTE_HOST, upstreams=(f"{SERVICE}:{ui.port}",), layer=Layer.AGENTS, health_uri="/health"
+        host=ROUTE_HOST,
+        upstreams=(f"{SERVICE}:{ui.port}",),
+        layer=Layer.AGENTS,
+        health_uri="/health",
+        login_client=WEBUI_CLIENT,
     )
 
 

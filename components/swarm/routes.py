@@ -15,6 +15,9 @@ class Route:
     layer: Layer
     health_uri: str | None = None
     health_port: int | None = None
+    # The Keycloak client whose browser logins come back to this host (its redirect URIs
+    # and web origins are this route's origin: one place for the host both sides use).
+    login_client: str | None = None
 
     def fqdn(self, zone: str) -> str:
         return f"{self.host}.{zone}"

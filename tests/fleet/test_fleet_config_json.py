@@ -38,7 +38,7 @@ def _expected(stack: str) -> dict[str, Any]:
         "task_queue_backend": SAME,
         "kafka_bootstrap_servers": brokers,  # data layer
         "agent_dispatch_backend": SAME,
-        "secrets_vault_url": "http://bao-1:8200",  # core layer (OpenBao, in-cluster)
+        "secrets_vault_url": "http://openbao:8200",  # core layer (OpenBao: any member, in-cluster)
         "vault_auth_method": SAME,
         "kg_auth_required": SAME,
         # core layer (Keycloak): the realm keys over the overlay; the issuer stays public.
@@ -60,6 +60,9 @@ def _extra_keys(stack: str) -> set[str]:
         "action_policy_path",
         "fleet_registry_path",
         "fleet_mcp_url_template",
+        # the data layer's topic sizes, so the app never grows the topics kafka-init made
+        "kg_tasks_partitions",
+        "agent_turns_partitions",
     }
     if stack == "enterprise":
         keys.add("langfuse_capture_content")

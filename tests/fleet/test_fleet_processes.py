@@ -274,10 +274,13 @@ def test_approle_credentials_are_the_core_layers_secrets(enterprise: mockrun.Run
     )
 
 
-def test_events_token_reaches_the_gateway_only(enterprise: mockrun.Run) -> None:
-    secret, value = mounted_secret(enterprise, "agent-gateway", "/run/secrets/fleet_events_token")
-    assert mockrun.is_secret(secret.inputs["data"]) and value == mockrun.fake_password("fleetEventsToken", 40)
-    for name in ("kg-daemon", "graph-os", "kg-ingest-worker"):
+def test_events_token_reaches_the_processes_serving_fleet_events_only(enterprise: mockrun.Run) -> None:
+    # Both the gateway and the host daemon serve POST /api/fleet/events.
+    for name in ("agent-gateway", "kg-daemon"):
+        secret, value = mounted_secret(enterprise, name, "/run/secrets/fleet_events_token")
+        assert mockrun.is_secret(secret.inputs["data"])
+        assert value == mockrun.fake_password("fleetEventsToken", 40)
+    for name in ("graph-os", "kg-ingest-worker"):
         assert "FLEET_EVENTS_TOKEN" not in container(enterprise, name)["env"]["SECRETS_TO_ENV"]
 
 

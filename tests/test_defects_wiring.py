@@ -1,0 +1,107 @@
+"""Defects found by reading the rendered stacks against the recipe and the pinned app
+(issue 14): each test reads what the program renders, never a value it computes."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+
+from tests.conftest import STACKS, evaluate
+from tests.fleet.fleethelp import CONFIG_TYPE, container, mounted_config
+from tools import mockrun
+
+CLIENT = "keycloak:openid/client:Client"
+# The pinned app's gauge of unclaimed dispatched turns (agent_utilities 0.52.0,
+# observability/gateway_metrics.py: DISPATCH_QUEUE_DEPTH); the ingest one is
+# agent_utilities_kg_ingest_queue_depth.
+DISPATCH_DEPTH_METRIC = "agent_utilities_dispatch_queue_depth"
+
+
+def _config_text(run: mockrun.Run, name: str) -> str:
+    return mockrun.b64decode(run.one(CONFIG_TYPE, name).inputs["data"])
+
+
+def _site_of(caddyfile: str, upstream_service: str) -> str:
+    """The site address whose reverse_proxy sends to `upstream_service`."""
+    sites = re.findall(r"^(\S+) \{\n(.*?)^\}", caddyfile, flags=re.M | re.S)
+    found = [site for site, body in sites if re.search(rf"reverse_proxy [^\n]*\b{upstream_service}:", body)]
+    assert len(found) == 1, (upstream_service, found)
+    return found[0]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_webui_login_redirects_to_the_host_caddy_serves_the_webui_on(stack: str) -> None:
+    run = evaluate(stack)
+    site = _site_of(_config_text(run, "caddyfile"), "agent-webui")
+    client = run.one(CLIENT, "client-agent-webui").inputs
+    assert client["validRedirectUris"] == [f"https://{site}/*"]
+    assert client["webOrigins"] == [f"https://{site}"]
+    assert container(run, "agent-webui")["env"]["WEBUI_PUBLIC_URL"] == f"https://{site}"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_dispatch_queue_alert_watches_the_dispatch_queue(stack: str) -> None:
+    rules = yaml.safe_load(_config_text(evaluate(stack), "prometheus-rules"))
+    by_name = {r["alert"]: r for g in rules["groups"] for r in g["rules"]}
+    expr = by_name["DispatchQueueDepthHigh"]["expr"]
+    assert DISPATCH_DEPTH_METRIC in expr and "kg_ingest" not in expr
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_app_partition_settings_match_the_topics_kafka_init_creates(stack: str) -> None:
+    run = evaluate(stack)
+    created = {
+        line.split()[0]: int(line.split()[1])
+        for line in _config_text(run, "kafka-topics").splitlines()
+        if line
+    }
+    doc = json.loads(mounted_config(run, "agent-gateway", "/etc/agent-utilities/config.json"))
+    assert doc["kg_tasks_partitions"] == created["kg_tasks"]
+    assert doc["agent_turns_partitions"] == created["agent_turns"]
+
+
+def test_partition_settings_follow_a_changed_topic_size() -> None:
+    values, _ = mockrun.stack_config("staging")
+    data = dict(values["agent-os:data"])
+    data["kafka"] = {**data["kafka"], "partitions": {"kgTasks": 12, "kgStaging": 1, "agentTurns": 9}}
+    run = mockrun.run("staging", overrides={"agent-os:data": data})
+    doc = json.loads(mounted_config(run, "kg-daemon", "/etc/agent-utilities/config.json"))
+    assert (doc["kg_tasks_partitions"], doc["agent_turns_partitions"]) == (12, 9)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_kg_daemon_requires_the_fleet_events_token_like_the_gateway(stack: str) -> None:
+    run = evaluate(stack)
+    for service in ("agent-gateway", "kg-daemon"):
+        targets = [s["fileName"] for s in container(run, service).get("secrets") or []]
+        assert any(t.endswith("/fleet_events_token") for t in targets), (service, targets)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_vault_url_is_not_a_single_raft_member(stack: str) -> None:
+    run = evaluate(stack)
+    doc = json.loads(mounted_config(run, "agent-gateway", "/etc/agent-utilities/config.json"))
+    host = doc["secrets_vault_url"].split("://", 1)[1].split(":", 1)[0]
+    members = [n for n in run.services() if re.fullmatch(r"bao-\d+", n)]
+    assert host not in members
+    # Every member answers to that name on the network the app shares with OpenBao.
+    for m in members:
+        nets = run.services()[m].plain["taskSpec"]["networksAdvanceds"]
+        assert any(host in (n.get("aliases") or []) for n in nets), m
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_app_services_wait_for_the_graph_and_the_extensions(stack: str) -> None:
+    run = evaluate(stack)
+    graph = run.one("command:local:Command", "age-graph").urn
+    extensions = {r.urn for r in run.by_type("postgresql:index/extension:Extension")}
+    assert {r.inputs["name"] for r in run.by_type("postgresql:index/extension:Extension")} >= {
+        "age",
+        "vector",
+    }
+    for name in ("agent-gateway", "kg-daemon", "graph-os", "kg-ingest-worker"):
+        deps = set(run.services()[name].dependencies)
+        assert graph in deps and extensions <= deps, name
