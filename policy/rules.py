@@ -30,6 +30,7 @@ LAYER_LABEL = "agent-os.layer"
 KIND_LABEL = "agent-os.kind"
 EDGE_LAYER = "edge"
 CONNECTOR_KIND = "connector"
+LATEST_ALLOWED_LABEL = "agent-os.image.latest-allowed"  # the stack's opt-in, set by the program
 
 # Env names that carry credentials: the value must be a file path or a reference.
 SECRET_ENV_SUFFIXES = ("_PASSWORD", "_SECRET", "_TOKEN", "_KEY")
@@ -215,8 +216,10 @@ def check_image_pinned(props: Mapping[str, Any], ctx: Context) -> list[str]:
     tag = image_tag(ref)
     if tag and tag != "latest":
         return []
-    is_connector = labels_of(props).get(KIND_LABEL) == CONNECTOR_KIND
-    if is_connector and ctx.allow_latest_connectors:
+    labels = labels_of(props)
+    is_connector = labels.get(KIND_LABEL) == CONNECTOR_KIND
+    opted_in = ctx.allow_latest_connectors or labels.get(LATEST_ALLOWED_LABEL) == "true"
+    if is_connector and opted_in:
         return []
     why = "has no tag (implicitly latest)" if not tag else "uses 'latest'"
     hint = " (connectors may only with agent-os:images.allowLatestConnectors: true)" if is_connector else ""

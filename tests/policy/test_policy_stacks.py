@@ -107,3 +107,16 @@ def test_each_policy_fails_on_a_real_resource_broken_once(
     assert rules.violations(type_, props, context("staging")) == []
     breaker(props)
     assert {name for name, _ in rules.violations(type_, props, context("staging"))} == {policy}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_zero_violations_without_stack_config_as_the_real_analyzer_runs(stack: str) -> None:
+    """The CLI hands analyzers no stack config (no PULUMI_CONFIG; pulumi-policy 1.21 drops
+    what ConfigureStack carries), so a stack's opt-ins must be readable from the resources."""
+    run = evaluate(stack)
+    found = [
+        (r.type, r.name, *v)
+        for r in run.resources
+        for v in rules.violations(r.type, r.plain, rules.Context())
+    ]
+    assert found == []
