@@ -39,6 +39,25 @@ BAD = [
         "portainer",
     ),
     ({"agent-os:postgresPassword": "hunter2hunter2"}, "agent-os:postgresPassword", "--secret"),
+    # Nothing invented: a feature that needs an outside endpoint or credential names it.
+    (
+        {"agent-os:integrations": {"gitops": True, "portainer": True}},
+        "agent-os:core.portainer.gitops.repoUrl",
+        "required",
+    ),
+    (
+        {
+            "agent-os:integrations": {"gitops": True, "portainer": True},
+            "agent-os:core": {"portainer": {"gitops": {"repoUrl": "https://bot:tok@git.example/x.git"}}},
+        },
+        "agent-os:core.portainer.gitops.repoUrl",
+        "pattern",
+    ),
+    (
+        {"agent-os:integrations": {"langfuse": True}, "agent-os:app": {"langfuseHost": "https://lf.example"}},
+        "agent-os:langfusePublicKey",
+        "required when agent-os:integrations.langfuse is true",
+    ),
 ]
 
 
@@ -95,3 +114,25 @@ def test_staging_is_small_enterprise_is_the_recipe() -> None:
     assert s.data.kafka.brokers == 1
     assert e.data.kafka.brokers == 3
     assert e.data.kafka.replication_factor == 3 and s.data.kafka.replication_factor == 1
+
+
+EXTERNAL = ("langfusePublicKey", "langfuseSecretKey", "gitToken")
+
+
+def test_external_credentials_are_never_generated() -> None:
+    values, _ = mockrun.stack_config("staging")
+    run = mockrun.run(
+        "staging",
+        overrides={
+            "agent-os:integrations": {**values["agent-os:integrations"], "gitops": True, "langfuse": True},
+            "agent-os:app": {"langfuseHost": "https://langfuse.example"},
+            "agent-os:core": {"portainer": {"gitops": {"repoUrl": "https://git.example/org/stacks.git"}}},
+        },
+        secrets={"agent-os:langfusePublicKey": "pk-lf-test", "agent-os:langfuseSecretKey": "sk-lf-test"},
+    )
+    generated = {r.name for r in run.by_type("random:index/randomPassword:RandomPassword")}
+    assert generated and not generated & set(EXTERNAL)
+    # A public repository: no token is configured, none is sent.
+    gitops = run.one("command:local:Command", "portainer-gitops").plain
+    assert gitops["environment"]["GIT_TOKEN"] == ""
+    assert "https://git.example/org/stacks.git" in gitops["environment"]["GIT_JSON"]

@@ -60,6 +60,12 @@ def parse(raw: dict[str, Any], stack: str, secret_keys: set[str] | None = None) 
             raise ConfigError(f"{NAMESPACE}:{key}", "must be an object (use `pulumi config set --path`)")
     cfg = StackConfig.model_validate({**sections, "stack": stack})
     cfg.check_consistency()
+    for key, why in cfg.external_secrets():
+        if key not in raw:
+            raise ConfigError(
+                f"{NAMESPACE}:{key}",
+                f"is required {why}; set it with `pulumi config set --secret {NAMESPACE}:{key}`",
+            )
     return cfg
 
 

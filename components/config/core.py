@@ -55,7 +55,9 @@ class KeycloakConfig(ConfigModel):
 
 
 class GitOpsConfig(ConfigModel):
-    repo_url: str = "https://git.agents.arpa/platform/agent-os-stacks.git"
+    # The repository holding your stack files: nothing in this stack serves one, so there is
+    # no default (required when agent-os:integrations.gitops is on). No credentials inside.
+    repo_url: Annotated[str | None, Field(pattern=r"^(https|ssh)://[^/@\s]+/\S+$")] = None
     path: str = "stacks/connectors/docker-compose.yml"
     ref: str = "refs/heads/main"
     stack_name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")] = "mcp-fleet"

@@ -63,6 +63,11 @@ class StackConfig(ConfigModel):
                 "agent-os:integrations.gitops",
                 "needs agent-os:integrations.portainer (GitOps stacks live in Portainer)",
             )
+        if i.gitops and not self.core.portainer.gitops.repo_url:
+            raise ConfigError(
+                "agent-os:core.portainer.gitops.repoUrl",
+                "is required when agent-os:integrations.gitops is true (your repository of stack files)",
+            )
         self._check_fleet()
         bao = self.core.openbao
         if bao.members % 2 == 0:
@@ -75,6 +80,14 @@ class StackConfig(ConfigModel):
                 "agent-os:core.openbao.recoveryThreshold",
                 "exceeds agent-os:core.openbao.recoveryShares",
             )
+
+    def external_secrets(self) -> list[tuple[str, str]]:
+        """Secret keys the enabled features need from outside (never generated): (key, why)."""
+        out: list[tuple[str, str]] = []
+        if self.integrations.langfuse:
+            why = "when agent-os:integrations.langfuse is true (keys of your Langfuse project)"
+            out += [("langfusePublicKey", why), ("langfuseSecretKey", why)]
+        return out
 
     def _check_day0(self) -> None:
         """Inventory vs. swarm/integrations, and vs. the placement plan (components/day0)."""

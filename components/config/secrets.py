@@ -29,9 +29,10 @@ SECRET_KEYS: dict[str, SecretKey] = {
         SecretKey("portainerAdminPassword", "Portainer admin password"),
         SecretKey("grafanaAdminPassword", "Grafana admin password"),
         SecretKey("fleetEventsToken", "X-Fleet-Events-Token for POST /api/fleet/events", 40),
-        SecretKey("langfusePublicKey", "Langfuse public key"),
-        SecretKey("langfuseSecretKey", "Langfuse secret key"),
-        SecretKey("gitToken", "token Portainer uses to read the GitOps repository"),
+        # External credentials: issued by a system outside this stack, so never generated.
+        SecretKey("langfusePublicKey", "Langfuse public key", generate=False),
+        SecretKey("langfuseSecretKey", "Langfuse secret key", generate=False),
+        SecretKey("gitToken", "token Portainer reads a private GitOps repository with", generate=False),
         # Day 0 (components/day0/): SSH key for provisioning; never generated.
         SecretKey("sshPrivateKey", "SSH private key day 0 uses to reach the inventory hosts", generate=False),
         # Core layer (components/core/). The seal key is derived (sha256) from this value.

@@ -136,7 +136,7 @@ class CoreLayer(pulumi.ComponentResource):
                 secrets.value("portainerAdminPassword"),
                 sso,
                 client_secrets.portainer if sso else None,
-                secrets.value("gitToken") if on.gitops else None,
+                secrets.optional("gitToken") if on.gitops else None,
                 list(edge_ready),
                 sso_after,
                 self,

@@ -27,8 +27,11 @@ class StackSecrets(pulumi.ComponentResource):
             raise KeyError(f"unknown secret key {key!r}")
         if key not in self._values:
             configured = self._config.get_secret(key)
+            spec = SECRET_KEYS[key]
+            if configured is None and not spec.generate:
+                # The config check requires it wherever it is used; reaching here is a bug.
+                raise pulumi.RunError(f"{NAMESPACE}:{key} ({spec.description}) is not set and is never generated")
             if configured is None:
-                spec = SECRET_KEYS[key]
                 pw = random.RandomPassword(
                     key,
                     length=spec.length,
@@ -39,3 +42,9 @@ class StackSecrets(pulumi.ComponentResource):
                 configured = pw.result
             self._values[key] = pulumi.Output.secret(configured)
         return self._values[key]
+
+    def optional(self, key: str) -> pulumi.Output[str] | None:
+        """An external credential that may be absent (e.g. gitToken for a public repository)."""
+        if SECRET_KEYS[key].generate:
+            raise KeyError(f"{key!r} is generated when unset; use value()")
+        return self.value(key) if self._config.get_secret(key) is not None else None

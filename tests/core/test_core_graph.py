@@ -59,7 +59,14 @@ def test_portainer_gate_before_api_steps(staging: mockrun.Run) -> None:
 
 
 def test_gitops_binding_when_on(run_with) -> None:  # type: ignore[no-untyped-def]
-    run = run_with("staging", overrides={"agent-os:integrations": {"gitops": True, "portainer": True}})
+    run = run_with(
+        "staging",
+        overrides={
+            "agent-os:integrations": {"gitops": True, "portainer": True},
+            "agent-os:core": {"portainer": {"gitops": {"repoUrl": "https://git.example/org/stacks.git"}}},
+        },
+        secrets={"agent-os:gitToken": "glpat-test-token"},
+    )
     dag = Dag.of(run)
     gitops = run.one(COMMAND, "portainer-gitops")
     assert urn(run, COMMAND, "portainer-ready") in dag.deps[gitops.urn]

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from tests.conftest import evaluate
+from tools import mockrun
 from tools.graph import Dag
 
 
 def test_portainer_gate_is_independent_of_keycloak_but_sso_waits_for_the_client() -> None:
-    run = evaluate("enterprise")
+    values, _ = mockrun.stack_config("enterprise")
+    run = mockrun.run(
+        "enterprise",
+        overrides={
+            "agent-os:integrations": {**values["agent-os:integrations"], "gitops": True},
+            "agent-os:core": {"portainer": {"gitops": {"repoUrl": "https://git.example/org/stacks.git"}}},
+        },
+    )
     dag = Dag.of(run)
     client = run.one("keycloak:openid/client:Client", "client-portainer").urn
     realm = run.one("keycloak:index/realm:Realm", "realm-agents").urn

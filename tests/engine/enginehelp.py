@@ -150,3 +150,7 @@ class Workspace:
                 "agent-os:sshPrivateKey",
                 stdin=(self.root / "ci-key").read_text(),
             )
+            # The stack file's Langfuse placeholders: throwaway values for a preview that
+            # never reaches Langfuse (the CLI cannot decrypt a placeholder).
+            for key in ("langfusePublicKey", "langfuseSecretKey"):
+                self.pulumi("config", "set", "--secret", f"agent-os:{key}", f"ci-preview-{secrets.token_hex(8)}")

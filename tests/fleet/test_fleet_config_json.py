@@ -165,7 +165,7 @@ def test_langfuse_keys_are_wired_only_when_on(staging: mockrun.Run, enterprise: 
     for env in ("LANGFUSE_PUBLIC_KEY", "LANGFUSE_SECRET_KEY"):
         assert f"{env}=/run/secrets/" in on and env not in off
     _, pub = mounted_secret(enterprise, "agent-gateway", "/run/secrets/langfuse_public_key")
-    assert pub == mockrun.fake_password("langfusePublicKey", 32)
+    assert pub == mockrun.SECURE_PLACEHOLDER  # the stack file's; configured, never generated
     assert not any(
         k.startswith(("langfuse", "otel_exporter_otlp_endpoint")) for k in _config(staging, "graph-os")
     )
