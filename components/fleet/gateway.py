@@ -8,7 +8,7 @@ from ..config.swarm import Layer
 from ..swarm.names import GATEWAY_PORT, GATEWAY_SERVICE
 from ..swarm.observability import metrics_labels
 from ..swarm.routes import Route
-from .process import CLIENT_DATA_DIR, AppProcess, SecretRef, http_health
+from .process import APP_HEALTH_PATH, CLIENT_DATA_DIR, AppProcess, SecretRef, http_health
 
 ROUTE_HOST = "gateway"
 METRICS_JOB = GATEWAY_SERVICE  # Prometheus job of every gateway replica
@@ -16,14 +16,13 @@ PROGRAM = ("python", "-m", "agent_utilities")
 
 
 def gateway_route() -> Route:
-    # Caddy's active check uses /health (always 200 while the process serves, as the
-    # recipe's `health_uri /health`); per-replica readiness is the Swarm healthcheck on
-    # /health/ready, which keeps an unready task out of the service's VIP/DNS set.
+    # Caddy's active check and each replica's Swarm healthcheck use the app's one health
+    # route (the recipe's `health_uri /health`).
     return Route(
         host=ROUTE_HOST,
         upstreams=(f"{GATEWAY_SERVICE}:{GATEWAY_PORT}",),
         layer=Layer.AGENTS,
-        health_uri="/health",
+        health_uri=APP_HEALTH_PATH,
     )
 
 
@@ -46,6 +45,6 @@ def gateway(cfg: StackConfig, common: tuple[SecretRef, ...], events_token: Secre
         networks=(Layer.EDGE, Layer.AGENTS, Layer.DATA, Layer.CORE),
         resources=f.gateway_resources,
         replicas=f.gateway_replicas,
-        health=http_health(GATEWAY_PORT, "/health/ready", interval="15s", retries=5, start_period="60s"),
+        health=http_health(GATEWAY_PORT, APP_HEALTH_PATH, interval="15s", retries=5, start_period="60s"),
         labels=metrics_labels(METRICS_JOB, GATEWAY_PORT),
     )

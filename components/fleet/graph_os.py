@@ -9,7 +9,7 @@ from ..config import StackConfig
 from ..config.swarm import Layer
 from ..swarm.names import GRAPH_OS_PORT, GRAPH_OS_SERVICE
 from ..swarm.routes import Route
-from .process import CLIENT_DATA_DIR, AppProcess, SecretRef, http_health
+from .process import APP_HEALTH_PATH, CLIENT_DATA_DIR, AppProcess, SecretRef, http_health
 
 ROUTE_HOST = "graph-os"
 TRANSPORT = "streamable-http"
@@ -21,7 +21,7 @@ def graph_os_route() -> Route:
         host=ROUTE_HOST,
         upstreams=(f"{GRAPH_OS_SERVICE}:{GRAPH_OS_PORT}",),
         layer=Layer.AGENTS,
-        health_uri="/health",
+        health_uri=APP_HEALTH_PATH,
     )
 
 
@@ -44,5 +44,5 @@ def graph_os(cfg: StackConfig, common: tuple[SecretRef, ...], mcp_auth: Mapping[
         networks=(Layer.EDGE, Layer.AGENTS, Layer.DATA, Layer.CORE, Layer.FLEET),
         resources=f.graph_os_resources,
         replicas=f.graph_os_replicas,
-        health=http_health(GRAPH_OS_PORT, "/health/ready", interval="15s", retries=5, start_period="60s"),
+        health=http_health(GRAPH_OS_PORT, APP_HEALTH_PATH, interval="15s", retries=5, start_period="60s"),
     )

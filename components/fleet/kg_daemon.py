@@ -19,7 +19,7 @@ from ..swarm import BindMount, VolumeMount
 from ..swarm.names import GATEWAY_PORT, KG_DAEMON_SERVICE
 from ..swarm.observability import metrics_labels
 from .autonomy import autonomy_env, uses_docker_socket
-from .process import HOST_DATA_DIR, AppProcess, SecretRef, http_health
+from .process import APP_HEALTH_PATH, HOST_DATA_DIR, AppProcess, SecretRef, http_health
 
 ROLE = "host"
 DOCKER_SOCKET_TARGET = "/var/run/docker.sock"
@@ -73,6 +73,6 @@ def kg_daemon(
         max_replicas_per_node=1,
         user=user,
         stop_grace_period="60s",
-        health=http_health(GATEWAY_PORT, "/health/ready", interval="15s", retries=5, start_period="90s"),
+        health=http_health(GATEWAY_PORT, APP_HEALTH_PATH, interval="15s", retries=5, start_period="90s"),
         labels=metrics_labels(KG_DAEMON_SERVICE, GATEWAY_PORT),
     )

@@ -46,6 +46,12 @@ CLIENT_DATA_DIR = f"{TMP}/agent-utilities"
 HOST_DATA_DIR = "/var/lib/agent-utilities"
 
 
+# The one health route every agent-utilities HTTP process serves (0.50.0 to 1.26.4): 200
+# while the process serves. There is no /health/ready. tests/fleet/test_fleet_app_routes.py
+# reads the pinned package's route tables.
+APP_HEALTH_PATH = "/health"
+
+
 def http_health(port: int, path: str, **kw: str | int) -> HealthCheck:
     """HTTP probe with the image's own Python (python:slim has no curl/wget)."""
     code = (

@@ -30,7 +30,9 @@ class StackSecrets(pulumi.ComponentResource):
             spec = SECRET_KEYS[key]
             if configured is None and not spec.generate:
                 # The config check requires it wherever it is used; reaching here is a bug.
-                raise pulumi.RunError(f"{NAMESPACE}:{key} ({spec.description}) is not set and is never generated")
+                raise pulumi.RunError(
+                    f"{NAMESPACE}:{key} ({spec.description}) is not set and is never generated"
+                )
             if configured is None:
                 pw = random.RandomPassword(
                     key,

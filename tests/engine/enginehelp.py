@@ -153,4 +153,6 @@ class Workspace:
             # The stack file's Langfuse placeholders: throwaway values for a preview that
             # never reaches Langfuse (the CLI cannot decrypt a placeholder).
             for key in ("langfusePublicKey", "langfuseSecretKey"):
-                self.pulumi("config", "set", "--secret", f"agent-os:{key}", f"ci-preview-{secrets.token_hex(8)}")
+                self.pulumi(
+                    "config", "set", "--secret", f"agent-os:{key}", f"ci-preview-{secrets.token_hex(8)}"
+                )

@@ -89,7 +89,7 @@ def test_gateway_is_replicated_with_workers_health_and_metrics_labels(
     assert cs["env"]["GATEWAY_WORKERS"] == workers
     assert cs["env"]["HOST"] == "0.0.0.0" and cs["env"]["PORT"] == "9000"
     assert cs["args"] == ["python", "-m", "agent_utilities"]
-    assert "127.0.0.1:9000/health/ready" in " ".join(cs["healthcheck"]["tests"])
+    assert "127.0.0.1:9000/health'" in " ".join(cs["healthcheck"]["tests"])
     assert cs["user"] == "10001:10001" and cs["readOnly"] is True
     lab = labels(run, "agent-gateway")
     assert lab["agent-os.metrics.job"] == "agent-gateway" and lab["agent-os.metrics.port"] == "9000"
@@ -114,7 +114,7 @@ def test_graph_os_serves_streamable_http(staging: mockrun.Run) -> None:
     assert cs["args"] == ["graph-os", "--transport", "streamable-http", "--host", "0.0.0.0", "--port", "8004"]
     assert cs["env"]["TRANSPORT"] == "streamable-http" and cs["env"]["HOST"] == "0.0.0.0"
     assert cs["env"]["PORT"] == "8004" and cs["env"]["AUTH_TYPE"] == "jwt"
-    assert "127.0.0.1:8004/health/ready" in " ".join(cs["healthcheck"]["tests"])
+    assert "127.0.0.1:8004/health'" in " ".join(cs["healthcheck"]["tests"])
 
 
 def test_worker_fleets_follow_config_then_capacity(
