@@ -110,7 +110,7 @@ def test_postgres_runs_age_and_reads_password_from_a_secret_file(stack_run: mock
     pg = _spec(stack_run.services()["pg-age"])
     cs = pg["taskSpec"]["containerSpec"]
     assert "shared_preload_libraries=age" in cs["args"]
-    assert cs["image"].startswith("docker.io/apache/age:")
+    assert cs["image"].startswith("agent-os/postgres-age-pgvector:")  # images/: AGE + pgvector
     path = cs["env"]["POSTGRES_PASSWORD_FILE"]
     assert "POSTGRES_PASSWORD" not in cs["env"]
     assert [s["fileName"] for s in cs["secrets"]] == [path]

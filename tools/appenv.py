@@ -5,8 +5,10 @@
 release's start-up). The same lock is what the image build installs, and what the tests
 that read the pinned package's own behaviour (its route table) run against.
 
-    python -m tools.appenv build   # the venv (cached by the lock's content), prints its path
-    python -m tools.appenv lock    # recompile the lock from requirements.in and ERA
+    python -m tools.appenv build [NAME]   # the venv (cached by the lock's content), prints its path
+    python -m tools.appenv lock [NAME]    # recompile images/NAME/requirements.lock from .in and ERA
+
+NAME is an image folder with a requirements.in (default agent-utilities).
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-IMAGE_DIR = REPO / "images" / "agent-utilities"
-LOCK = IMAGE_DIR / "requirements.lock"
+IMAGES = REPO / "images"
+DEFAULT = "agent-utilities"
 PYTHON_VERSION = "3.11"
 
 
@@ -36,21 +38,23 @@ def cache_root() -> Path:
     return Path(os.environ.get("AGENT_OS_APPENV_CACHE") or Path(base) / "agent-os" / "appenv")
 
 
-def lock() -> None:
-    era = (IMAGE_DIR / "ERA").read_text().strip()
+def lock(name: str = DEFAULT) -> None:
+    image_dir = IMAGES / name
+    era = (image_dir / "ERA").read_text().strip()
     subprocess.run(
         [
             *(_uv(), "pip", "compile", "--quiet", "--universal", "--python-version", PYTHON_VERSION),
             *("--exclude-newer", era, "--generate-hashes", "requirements.in", "-o", "requirements.lock"),
         ],
-        cwd=IMAGE_DIR,
+        cwd=image_dir,
         check=True,
     )
 
 
-def build() -> Path:
-    """The venv for LOCK, built once per lock content and interpreter."""
-    key = hashlib.sha256(LOCK.read_bytes() + sys.version.encode()).hexdigest()[:16]
+def build(name: str = DEFAULT) -> Path:
+    """The venv of images/<name>/requirements.lock, built once per lock content and interpreter."""
+    lock_file = IMAGES / name / "requirements.lock"
+    key = hashlib.sha256(lock_file.read_bytes() + sys.version.encode()).hexdigest()[:16]
     venv = cache_root() / key
     if (venv / ".complete").exists():
         return venv
@@ -68,7 +72,7 @@ def build() -> Path:
             "--require-hashes",
             "--python",
             str(tmp / "bin" / "python"),
-            str(LOCK),
+            str(lock_file),
         ],
         check=True,
         env={**os.environ, "TMPDIR": str(tmp.parent)},
@@ -80,11 +84,15 @@ def build() -> Path:
 
 
 def main(argv: list[str]) -> int:
-    if argv[1:] == ["lock"]:
-        lock()
-        return 0
-    if argv[1:] == ["build"]:
-        print(build())
+    if len(argv) in (2, 3) and argv[1] in ("lock", "build"):
+        name = argv[2] if len(argv) == 3 else DEFAULT
+        if not (IMAGES / name / "requirements.in").is_file():
+            print(f"no images/{name}/requirements.in", file=sys.stderr)
+            return 2
+        if argv[1] == "lock":
+            lock(name)
+        else:
+            print(build(name))
         return 0
     print(__doc__, file=sys.stderr)
     return 2

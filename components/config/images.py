@@ -10,7 +10,9 @@ from .base import ConfigModel
 DEFAULT_IMAGES: dict[str, str] = {
     "caddy": "docker.io/library/caddy:2.10.2-alpine",
     "technitium": "docker.io/technitium/dns-server:13.6.0",
-    "postgres": "docker.io/apache/age:release_PG17_1.6.0",
+    # Built from images/ (images/build.sh): nobody publishes these. Build them on each node,
+    # or push them to your registry and set agent-os:images.mirror.
+    "postgres": "agent-os/postgres-age-pgvector:17-age1.5.0-pgvector0.8.0",
     "kafka": "docker.io/apache/kafka:4.1.0",
     "socat": "docker.io/alpine/socat:1.8.0.3",
     "keycloak": "quay.io/keycloak/keycloak:26.4.2",
@@ -25,10 +27,10 @@ DEFAULT_IMAGES: dict[str, str] = {
     "alloy": "docker.io/grafana/alloy:v1.11.3",
     "cadvisor": "gcr.io/cadvisor/cadvisor:v0.53.0",
     "node-exporter": "docker.io/prom/node-exporter:v1.10.2",
-    "agent-utilities": "docker.io/knucklessg1/agent-utilities:0.52.0",
-    "epistemic-graph": "docker.io/knucklessg1/epistemic-graph:0.52.0",
-    "agent-webui": "docker.io/knucklessg1/agent-webui:0.52.0",
-    "agent-terminal-ui": "docker.io/knucklessg1/agent-terminal-ui:0.52.0",
+    "agent-utilities": "agent-os/agent-utilities:0.52.0",
+    "epistemic-graph": "agent-os/epistemic-graph:1.0.0",
+    "agent-webui": "agent-os/agent-webui:0.43.0",
+    "agent-terminal-ui": "agent-os/agent-terminal-ui:0.16.0",
 }
 
 

@@ -70,7 +70,7 @@ def test_staging_runs_one_engine_in_single_mode() -> None:
 def test_shard_command_args_env_and_entrypoint(n: int) -> None:
     run, _ = program_run("staging", 3)
     c = cs(shard_services(run)[f"kg-shard-{n}"])
-    assert c["image"] == "docker.io/knucklessg1/epistemic-graph:0.52.0"
+    assert c["image"] == "agent-os/epistemic-graph:1.0.0"  # images/epistemic-graph
     # `commands` replaces the image ENTRYPOINT with the wrapper; `args` is the whole command.
     assert c["commands"] == ["/bin/sh", "/usr/local/bin/with-secrets"]
     assert c["args"] == [
