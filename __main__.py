@@ -62,3 +62,9 @@ pulumi.export("postgres", f"{data.outputs.postgres_host}:{data.outputs.postgres_
 pulumi.export("kafkaBootstrap", data.outputs.kafka_bootstrap)
 pulumi.export("kafkaTopics", data.outputs.topics)
 pulumi.export("geniusbot", fleet.outputs.geniusbot)
+if cfg.integrations.keycloak:  # the realm's first person; the password stays a Pulumi secret
+    admin = {
+        "username": cfg.core.keycloak.platform_admin,
+        "password": base.secrets.value("platformAdminPassword"),
+    }
+    pulumi.export("platformAdmin", admin)

@@ -105,3 +105,48 @@ def test_app_services_wait_for_the_graph_and_the_extensions(stack: str) -> None:
     for name in ("agent-gateway", "kg-daemon", "graph-os", "kg-ingest-worker"):
         deps = set(run.services()[name].dependencies)
         assert graph in deps and extensions <= deps, name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_realm_has_a_first_platform_admin_with_both_admin_roles(stack: str) -> None:
+    run = evaluate(stack)
+    users = run.by_type("keycloak:index/user:User")
+    assert [u.inputs["username"] for u in users] == ["platform-admin"]
+    user = users[0]
+    assert user.inputs["enabled"] is True
+    creds = user.inputs["initialPassword"]
+    assert mockrun.is_secret(creds["value"])
+    assert mockrun.unwrap(creds)["temporary"] is False
+    assert mockrun.unwrap(creds)["value"] == mockrun.fake_password("platformAdminPassword", 32)
+    (roles,) = run.by_type("keycloak:index/userRoles:UserRoles")
+    role_names = {r.inputs["name"]: r.id for r in run.by_type("keycloak:index/role:Role")}
+    assert sorted(roles.inputs["roleIds"]) == sorted([role_names["kg:admin"], role_names["webui:admin"]])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_geniusbot_signs_in_with_its_own_loopback_client(stack: str) -> None:
+    run = evaluate(stack)
+    client = run.one(CLIENT, "client-geniusbot").inputs
+    assert client["accessType"] == "PUBLIC" and client["pkceCodeChallengeMethod"] == "S256"
+    assert client["validRedirectUris"] == ["http://127.0.0.1/*", "http://[::1]/*"]
+    assert run.outputs["geniusbot"]["clientId"] == "geniusbot"
+
+
+def test_terminal_ui_is_off_by_default_and_refused_while_auth_is_required() -> None:
+    assert "agent-terminal-ui" not in evaluate("staging").services()
+    values, _ = mockrun.stack_config("staging")
+    fleet = {**values["agent-os:fleet"], "terminalUi": {"enabled": True}}
+    with pytest.raises(Exception, match=r"agent-os:fleet\.terminalUi\.enabled"):
+        mockrun.run("staging", overrides={"agent-os:fleet": fleet})
+    run = mockrun.run(
+        "staging", overrides={"agent-os:fleet": fleet, "agent-os:app": {"kgAuthRequired": False}}
+    )
+    assert "agent-terminal-ui" in run.services()
+
+
+def test_the_platform_admin_credentials_are_a_stack_output() -> None:
+    out = evaluate("staging").outputs["platformAdmin"]
+    assert out == {
+        "username": "platform-admin",
+        "password": mockrun.fake_password("platformAdminPassword", 32),
+    }

@@ -42,7 +42,6 @@ def test_services_run_the_images_built_here(stack: str) -> None:
         "kg-ingest-worker": "agent-utilities",
         "kg-shard-1": "epistemic-graph",
         "agent-webui": "agent-webui",
-        "agent-terminal-ui": "agent-terminal-ui",
     }
     for service, name in expect.items():
         assert container(run, service)["image"] == built_ref(name), service

@@ -49,6 +49,9 @@ class KeycloakConfig(ConfigModel):
     database: Annotated[str, Field(pattern=PG_NAME)] = "keycloak"
     db_role: Annotated[str, Field(pattern=PG_NAME)] = "keycloak"
     admin_user: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")] = "admin"
+    # The realm's first person (kg:admin, webui:admin), so a fresh stack can be used at all.
+    # Password: agent-os:platformAdminPassword (secret), generated when unset.
+    platform_admin: Annotated[str, Field(pattern=r"^[a-z][a-z0-9._-]{0,62}$")] = "platform-admin"
     start_period: Annotated[str, Field(pattern=r"^[0-9]+[smh]$")] = "180s"
     admin_url: str | None = None  # default https://sso.<zone>
     client_timeout_seconds: Annotated[int, Field(ge=5, le=300)] = 30

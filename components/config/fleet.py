@@ -176,7 +176,10 @@ class FleetConfig(ConfigModel):
     ingest_workers: WorkerFleet = WorkerFleet()
     dispatch_workers: WorkerFleet = WorkerFleet()
     webui: UiConfig = UiConfig()
-    terminal_ui: UiConfig = UiConfig(resources=Resources(memory="256m", cpus=0.25))
+    # Off by default: agent-terminal-ui 0.16.0 is a person's terminal client. Its AgentClient
+    # sends no credentials (no token, no auth header) and --headless runs one --prompt and
+    # exits, so as a service it only works with agent-os:app.kgAuthRequired false.
+    terminal_ui: UiConfig = UiConfig(enabled=False, resources=Resources(memory="256m", cpus=0.25))
     autonomy: AutonomyConfig = AutonomyConfig()
 
     @field_validator("mcp_url_template")

@@ -120,6 +120,12 @@ class StackConfig(ConfigModel):
             raise ConfigError(
                 "agent-os:app.stateDb", "is false but agent-os:app.taskQueueBackend 'postgres' needs it"
             )
+        if self.fleet.terminal_ui.enabled and self.app.kg_auth_required:
+            raise ConfigError(
+                "agent-os:fleet.terminalUi.enabled",
+                "agent-terminal-ui 0.16.0 sends no credentials, so with agent-os:app.kgAuthRequired "
+                "every call is refused (401); run it on a workstation against the gateway instead",
+            )
         auto = self.fleet.autonomy
         if auto.actuator is Actuator.DOCKER and not auto.docker_socket:
             raise ConfigError(

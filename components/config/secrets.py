@@ -26,6 +26,7 @@ SECRET_KEYS: dict[str, SecretKey] = {
         SecretKey("technitiumAdminPassword", "Technitium DNS admin password"),
         SecretKey("graphServiceAuthSecret", "GRAPH_SERVICE_AUTH_SECRET shared by shards+clients", 48),
         SecretKey("keycloakAdminPassword", "Keycloak bootstrap admin password"),
+        SecretKey("platformAdminPassword", "password of the realm's first platform administrator"),
         SecretKey("portainerAdminPassword", "Portainer admin password"),
         SecretKey("grafanaAdminPassword", "Grafana admin password"),
         SecretKey("fleetEventsToken", "X-Fleet-Events-Token for POST /api/fleet/events", 40),

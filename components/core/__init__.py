@@ -75,7 +75,12 @@ class CoreLayer(pulumi.ComponentResource):
                 platform, admin_password, [self.keycloak, *edge_ready], self
             )
             self.realm = KeycloakRealm(
-                platform, provider, client_secrets, edge.login_origins.get(WEBUI_CLIENT, []), self
+                platform,
+                provider,
+                client_secrets,
+                edge.login_origins.get(WEBUI_CLIENT, []),
+                secrets.value("platformAdminPassword"),
+                self,
             )
             keycloak_out = keycloak_outputs(platform, self.realm, client_secrets)
         else:

@@ -28,12 +28,15 @@ COMPOSITES = {"kg:write": ("kg:read",), "kg:admin": ("kg:write",)}
 API_CLIENT = "agent-utilities"
 WEBUI_CLIENT = "agent-webui"
 WEBUI_SVC_CLIENT = "agent-webui-svc"
+DESKTOP_CLIENT = "geniusbot"  # native app: PKCE, loopback redirect on any port (RFC 8252)
+DESKTOP_REDIRECTS = ("http://127.0.0.1/*", "http://[::1]/*")
+PLATFORM_ADMIN_ROLES = ("kg:admin", "webui:admin")
 GRAFANA_CLIENT = "grafana"
 PORTAINER_CLIENT = "portainer"
 # Service-account role mappings.
 SERVICE_ACCOUNT_ROLES = {API_CLIENT: ("kg:admin",), WEBUI_SVC_CLIENT: ("kg:write", "admin:cluster-read")}
 # Clients whose access tokens carry `aud: agent-utilities` (REST/MCP JWT audience).
-AUDIENCE_CLIENTS = (API_CLIENT, WEBUI_CLIENT, WEBUI_SVC_CLIENT)
+AUDIENCE_CLIENTS = (API_CLIENT, WEBUI_CLIENT, WEBUI_SVC_CLIENT, DESKTOP_CLIENT)
 
 
 def _slug(role: str) -> str:
@@ -201,6 +204,7 @@ class KeycloakRealm(pulumi.ComponentResource):
         provider: keycloak.Provider,
         secrets: ClientSecrets,
         webui_origins: list[str],
+        platform_admin_password: pulumi.Output[str],
         parent: pulumi.Resource,
     ) -> None:
         """`webui_origins`: where the edge serves agent-webui (routes naming WEBUI_CLIENT)."""
@@ -259,6 +263,19 @@ class KeycloakRealm(pulumi.ComponentResource):
             valid_redirect_uris=[f"{o}/*" for o in webui_origins],
             valid_post_logout_redirect_uris=[f"{o}/*" for o in webui_origins],
             web_origins=list(webui_origins),
+            opts=opts,
+        )
+        self.clients[DESKTOP_CLIENT] = keycloak.openid.Client(
+            f"client-{DESKTOP_CLIENT}",
+            realm_id=rid,
+            client_id=DESKTOP_CLIENT,
+            name="geniusbot (desktop, loopback redirect)",
+            access_type="PUBLIC",
+            standard_flow_enabled=True,
+            implicit_flow_enabled=False,
+            direct_access_grants_enabled=False,
+            pkce_code_challenge_method="S256",
+            valid_redirect_uris=list(DESKTOP_REDIRECTS),
             opts=opts,
         )
         self.clients[WEBUI_SVC_CLIENT] = keycloak.openid.Client(
@@ -332,6 +349,23 @@ class KeycloakRealm(pulumi.ComponentResource):
             for c, roles in SERVICE_ACCOUNT_ROLES.items()
             for role in roles
         ]
+        # The first person who can use a fresh stack (password: a Pulumi secret).
+        self.platform_admin = keycloak.User(
+            "platform-admin",
+            realm_id=rid,
+            username=kc.platform_admin,
+            enabled=True,
+            initial_password=keycloak.UserInitialPasswordArgs(value=platform_admin_password, temporary=False),
+            opts=opts,
+        )
+        self.platform_admin_roles = keycloak.UserRoles(
+            "platform-admin-roles",
+            realm_id=rid,
+            user_id=self.platform_admin.id,
+            role_ids=[self.roles[r].id for r in PLATFORM_ADMIN_ROLES],
+            exhaustive=False,
+            opts=opts,
+        )
         self.register_outputs({"realm": kc.realm})
 
 
@@ -346,6 +380,7 @@ def keycloak_outputs(platform: Platform, realm: KeycloakRealm, secrets: ClientSe
         webui_client_id=WEBUI_CLIENT,
         webui_svc_client_id=WEBUI_SVC_CLIENT,
         webui_svc_client_secret=secrets.webui_svc,
+        desktop_client_id=DESKTOP_CLIENT,
         ready=realm,
         jwks_ready=realm.realm,
     )

@@ -24,6 +24,7 @@ class KeycloakOutputs:
     webui_client_id: str  # "agent-webui": public, auth code + PKCE
     webui_svc_client_id: str  # "agent-webui-svc": confidential, service account
     webui_svc_client_secret: pulumi.Output[str]  # secret
+    desktop_client_id: str  # "geniusbot": public, loopback redirect (RFC 8252)
     ready: pulumi.Resource  # realm/clients exist once this is created
     # The realm itself: its JWKS endpoint answers once this exists (all a JWT verifier needs).
     jwks_ready: pulumi.Resource | None = None

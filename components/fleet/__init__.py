@@ -337,7 +337,7 @@ class FleetLayer(pulumi.ComponentResource):
                 "gatewayUrl": urls["gateway"],
                 "mcpUrl": f"{urls['graph-os']}/mcp",
                 "issuer": kc.issuer if kc else None,
-                "clientId": kc.webui_client_id if kc else None,
+                "clientId": kc.desktop_client_id if kc else None,
                 "audience": derived.audience,
                 "fleetSupervisorUrl": urls.get(WEBUI_HOST),
             },

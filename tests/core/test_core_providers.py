@@ -37,7 +37,14 @@ def test_realm_and_roles_with_composites(stack_run: mockrun.Run) -> None:
 def test_clients(stack_run: mockrun.Run) -> None:
     zone = stack_run.outputs["zone"]
     c = _clients(stack_run)
-    assert set(c) == {"agent-utilities", "agent-webui", "agent-webui-svc", "grafana", "portainer"}
+    assert set(c) == {
+        "agent-utilities",
+        "agent-webui",
+        "agent-webui-svc",
+        "geniusbot",
+        "grafana",
+        "portainer",
+    }
     webui = c["agent-webui"].inputs
     assert webui["accessType"] == "PUBLIC" and webui["standardFlowEnabled"] is True
     assert webui["pkceCodeChallengeMethod"] == "S256"
@@ -59,7 +66,7 @@ def test_audience_mappers_put_agent_utilities_in_the_tokens(stack_run: mockrun.R
     carriers = {
         m.inputs["clientId"] for m in mappers if m.inputs["includedClientAudience"] == "agent-utilities"
     }
-    assert carriers == {c[n].id for n in ("agent-utilities", "agent-webui", "agent-webui-svc")}
+    assert carriers == {c[n].id for n in ("agent-utilities", "agent-webui", "agent-webui-svc", "geniusbot")}
     assert all(m.inputs["addToAccessToken"] is True for m in mappers)
 
 

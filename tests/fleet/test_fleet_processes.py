@@ -145,7 +145,7 @@ def test_inline_dispatch_deploys_no_dispatch_workers(run_with: Callable[..., moc
     assert _config(run, "agent-gateway")["agent_dispatch_backend"] == "inline"
 
 
-def test_webui_oidc_clients_from_core_and_terminal_ui_headless(enterprise: mockrun.Run) -> None:
+def test_webui_oidc_clients_from_core(enterprise: mockrun.Run) -> None:
     env = container(enterprise, "agent-webui")["env"]
     assert env["WEBUI_OIDC_CLIENT_ID"] == "agent-webui" and env["OIDC_CLIENT_ID"] == "agent-webui-svc"
     assert env["OIDC_ISSUER"] == "https://sso.agents.arpa/realms/agents"
@@ -154,9 +154,7 @@ def test_webui_oidc_clients_from_core_and_terminal_ui_headless(enterprise: mockr
     assert mockrun.is_secret(secret.inputs["data"]) and value == mockrun.fake_password(
         "webuiSvcClientSecret", 40
     )
-    t = _svc(enterprise, "agent-terminal-ui")
-    assert t["taskSpec"]["containerSpec"]["env"]["AGENT_URL"] == "http://agent-gateway:9000"
-    assert not t["endpointSpec"].get("ports") and not t["taskSpec"]["containerSpec"].get("secrets")
+    assert "agent-terminal-ui" not in enterprise.services()  # off by default (no credentials)
 
 
 def test_geniusbot_profile_output(enterprise: mockrun.Run) -> None:
@@ -164,7 +162,7 @@ def test_geniusbot_profile_output(enterprise: mockrun.Run) -> None:
         "gatewayUrl": "https://gateway.agents.arpa",
         "mcpUrl": "https://graph-os.agents.arpa/mcp",
         "issuer": "https://sso.agents.arpa/realms/agents",
-        "clientId": "agent-webui",
+        "clientId": "geniusbot",  # its own public client with a loopback redirect
         "audience": "agent-utilities",
         "fleetSupervisorUrl": "https://fleet.agents.arpa",
     }
@@ -258,7 +256,7 @@ def test_docker_actuator_mounts_the_socket_on_the_daemon_and_says_so(
         and d["containerSpec"]["env"]["FLEET_RECONCILER"] == "true"
     )
     assert any("mounting /var/run/docker.sock into kg-daemon" in w for w in warned)
-    for name in (*APP[:1], *APP[2:], "agent-webui", "agent-terminal-ui", "caddy-mcp", "vector-mcp"):
+    for name in (*APP[:1], *APP[2:], "agent-webui", "caddy-mcp", "vector-mcp"):
         mounts = container(run, name).get("mounts") or []
         assert not any(m["type"] == "bind" for m in mounts), name
 
