@@ -51,7 +51,9 @@ fleet = FleetLayer(base.platform, base.secrets, data.outputs, core.outputs, shar
 # 9. The topology manifest for graph-os (posted when agent-os:inventory.topology.post).
 endpoints = {"urls": edge.outputs.urls, "kafkaBootstrap": data.outputs.kafka_bootstrap}
 after = [edge, data, shards, core, fleet]  # every layer: the manifest describes what is up
-topology = Topology(cfg, base.platform.networks, endpoints, after, core.outputs.openbao, base.opts)
+topology = Topology(
+    cfg, base.platform.networks, endpoints, after, core.outputs.openbao, core.outputs.keycloak, base.opts
+)
 
 pulumi.export("placement", base.day0.outputs.placement)
 pulumi.export("placementMarkdown", base.day0.outputs.placement_markdown)

@@ -76,9 +76,6 @@ class TopologyConfig(ConfigModel):
 
     post: bool = False
     url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None  # graph-os endpoint
-    # Where the graph-os token lives in OpenBao's KV mount: <kvMount>/data/<tokenPath>#<tokenField>.
-    token_path: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9/_-]*$")] = "graph-os"
-    token_field: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")] = "token"
 
 
 class InventoryConfig(ConfigModel):

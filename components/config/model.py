@@ -100,10 +100,11 @@ class StackConfig(ConfigModel):
         topo = inv.topology
         if topo.post and not topo.url:
             raise ConfigError("agent-os:inventory.topology.url", "is required when topology.post is true")
-        if topo.post and not self.integrations.openbao:
+        if topo.post and not (self.integrations.openbao and self.integrations.keycloak):
             raise ConfigError(
                 "agent-os:inventory.topology.post",
-                "reads the graph-os token from OpenBao; turn on agent-os:integrations.openbao",
+                "signs in to graph-os with a Keycloak token whose client secret it reads from OpenBao; "
+                "turn on agent-os:integrations.openbao and agent-os:integrations.keycloak",
             )
         from ..day0.inventory import check_inventory
 

@@ -18,7 +18,7 @@ import pulumi_docker as docker
 
 from ..config import StackConfig
 from ..config.swarm import Layer
-from ..core.outputs import OpenBaoOutputs
+from ..core.outputs import KeycloakOutputs, OpenBaoOutputs
 from .placement import placement_table
 
 SCHEMA = "agent-os/topology/v1"
@@ -57,9 +57,15 @@ def topology_manifest(
     }
 
 
+# The KV entry (core layer, OpenBaoOutputs.refs) holding the agent-utilities client secret.
+CLIENT_SECRET_KEY = "agentUtilitiesClientSecret"
+
+
 def post_script(tls: str) -> str:
-    """AppRole login -> KV read of the graph-os token -> POST the manifest. Secrets come in
-    env vars (secret inputs) and reach curl on stdin or in a 0600 temp file, never argv."""
+    """AppRole login -> KV read of the agent-utilities client secret (under the AppRole's
+    granted prefix, written by the core layer) -> a client-credentials JWT from Keycloak
+    (graph-os verifies Keycloak JWTs, nothing else) -> POST the manifest. Secrets come in env
+    vars (secret inputs) and reach curl on stdin or in a 0600 temp file, never argv."""
     return "\n".join(
         [
             "set -eu",
@@ -69,8 +75,12 @@ def post_script(tls: str) -> str:
             f'curl -fsS --max-time 15 {tls} -X POST --data-binary @- "$BAO_ADDR/v1/auth/approle/login")',
             "bao=$(printf '%s' \"$login\" | pick auth client_token)",
             "entry=$(printf 'X-Vault-Token: %s\\n' \"$bao\" | "
-            f'curl -fsS --max-time 15 {tls} -H @- "$BAO_ADDR/v1/$KV_MOUNT/data/$TOKEN_PATH")',
-            'token=$(printf \'%s\' "$entry" | pick data data "$TOKEN_FIELD")',
+            f'curl -fsS --max-time 15 {tls} -H @- "$BAO_ADDR/v1/$KV_MOUNT/data/$SECRET_PATH")',
+            'secret=$(printf \'%s\' "$entry" | pick data data "$SECRET_FIELD")',
+            "jwt=$(printf 'grant_type=client_credentials&client_id=%s&client_secret=%s' "
+            '"$CLIENT_ID" "$secret" | '
+            f'curl -fsS --max-time 15 {tls} -X POST --data-binary @- "$TOKEN_URL")',
+            "token=$(printf '%s' \"$jwt\" | pick access_token)",
             "hdrs=$(mktemp); trap 'rm -f \"$hdrs\"' EXIT",
             'printf \'Authorization: Bearer %s\\n\' "$token" > "$hdrs"',
             f'printf \'%s\' "$TOPOLOGY" | curl -fsS --max-time 30 {tls} -X POST -H @"$hdrs" '
@@ -93,6 +103,7 @@ class Topology(pulumi.ComponentResource):
         endpoints: Mapping[str, pulumi.Input[Any]],
         after: Sequence[pulumi.Resource],
         openbao: OpenBaoOutputs | None = None,
+        keycloak: KeycloakOutputs | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("agent-os:day0:Topology", "topology", None, opts)
@@ -103,10 +114,11 @@ class Topology(pulumi.ComponentResource):
         )
         t = cfg.inventory.topology
         if t.post:
-            if openbao is None or t.url is None:
+            if openbao is None or keycloak is None or t.url is None:
                 raise pulumi.RunError(
-                    "agent-os:inventory.topology.post needs the core layer's OpenBao outputs and a url"
+                    "agent-os:inventory.topology.post needs OpenBao, Keycloak and a url (config check)"
                 )
+            secret_path, secret_field = openbao.refs[CLIENT_SECRET_KEY].removeprefix("vault://").split("#")
             acc = cfg.access
             tls = (
                 f"--cacert {shlex.quote(acc.ca_file)}" if acc.ca_file else ("-k" if acc.insecure_tls else "")
@@ -120,8 +132,10 @@ class Topology(pulumi.ComponentResource):
                     "GRAPH_OS_URL": t.url,
                     "BAO_ADDR": openbao.url,
                     "KV_MOUNT": openbao.kv_mount,
-                    "TOKEN_PATH": t.token_path,
-                    "TOKEN_FIELD": t.token_field,
+                    "SECRET_PATH": secret_path,
+                    "SECRET_FIELD": secret_field,
+                    "TOKEN_URL": f"{keycloak.issuer}/protocol/openid-connect/token",
+                    "CLIENT_ID": keycloak.api_client_id,
                     "BAO_ROLE_ID": pulumi.Output.secret(openbao.approle_role_id),
                     "BAO_SECRET_ID": pulumi.Output.secret(openbao.approle_secret_id),
                 },

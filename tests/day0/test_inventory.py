@@ -165,14 +165,15 @@ def test_ssh_key_is_not_generated() -> None:
     assert SECRET_KEYS["sshPrivateKey"].generate is False
 
 
-def test_topology_post_needs_a_url_and_openbao() -> None:
+def test_topology_post_needs_a_url_openbao_and_keycloak() -> None:
     with pytest.raises(pulumi.RunError, match=r"agent-os:inventory.topology.url: is required"):
         mockrun.run("enterprise", overrides=_with(lambda inv: inv.update(topology={"post": True})))
     over = _with(lambda inv: inv.update(topology={"post": True, "url": "https://graph-os.agents.arpa/x"}))
     values, _ = mockrun.stack_config("enterprise")
-    over["agent-os:integrations"] = {**values["agent-os:integrations"], "openbao": False}
-    with pytest.raises(pulumi.RunError, match=r"agent-os:inventory.topology.post: reads the graph-os token"):
-        mockrun.run("enterprise", overrides=over)
+    for off in ("openbao", "keycloak"):
+        over["agent-os:integrations"] = {**values["agent-os:integrations"], off: False}
+        with pytest.raises(pulumi.RunError, match=r"agent-os:inventory.topology.post: signs in to graph-os"):
+            mockrun.run("enterprise", overrides=over)
 
 
 def test_valid_inventories_parse() -> None:

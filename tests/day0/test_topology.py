@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,8 @@ def test_post_runs_after_every_layer_with_secret_credentials() -> None:
     env = post.inputs["environment"]
     assert mockrun.is_secret(env["BAO_ROLE_ID"]) and mockrun.is_secret(env["BAO_SECRET_ID"])
     assert env["GRAPH_OS_URL"] == "https://graph-os.agents.arpa/api/topology"
-    assert env["BAO_ADDR"].startswith("https://") and env["TOKEN_PATH"] == "graph-os"
+    assert env["BAO_ADDR"].startswith("https://")
+    assert env["TOKEN_URL"] == "https://sso.agents.arpa/realms/agents/protocol/openid-connect/token"
     assert json.loads(mockrun.unwrap(env["TOPOLOGY"])) == json.loads(run.outputs["topology"])
     dag = Dag.of(run)
     for name in ("caddy", "pg-age", "kafka-3", "bao-3", "kg-shard-3", "grafana"):
@@ -91,9 +93,14 @@ def test_post_script_logs_in_reads_the_token_and_posts(tmp_path: Path) -> None:
         "if url.endswith('/v1/auth/approle/login'):\n"
         "    assert json.loads(body) == {'role_id': 'rid', 'secret_id': 'sid'}, body\n"
         "    print(json.dumps({'auth': {'client_token': 'bao-tok'}}))\n"
-        "elif '/v1/secret/data/graph-os' in url:\n"
+        "elif '/v1/secret/data/platform/oidc/agent-utilities' in url:\n"
         "    assert 'X-Vault-Token: bao-tok' in hdrs, hdrs\n"
-        "    print(json.dumps({'data': {'data': {'token': 'graph-tok'}}}))\n"
+        "    print(json.dumps({'data': {'data': {'client_secret': 'cs-1'}}}))\n"
+        "elif url.endswith('/protocol/openid-connect/token'):\n"
+        "    form = dict(kv.split('=', 1) for kv in body.split('&'))\n"
+        "    assert form == {'grant_type': 'client_credentials', 'client_id': 'agent-utilities',"
+        " 'client_secret': 'cs-1'}, form\n"
+        "    print(json.dumps({'access_token': 'graph-tok', 'token_type': 'Bearer'}))\n"
     )
     (bin_dir / "curl").chmod(0o755)
     env: dict[str, Any] = {k: str(mockrun.unwrap(v)) for k, v in post.inputs["environment"].items()}
@@ -108,4 +115,16 @@ def test_post_script_logs_in_reads_the_token_and_posts(tmp_path: Path) -> None:
     assert "Authorization: Bearer graph-tok" in sent[-1]["hdrs"]
     assert json.loads(sent[-1]["body"])["schema"] == "agent-os/topology/v1"
     # No credential on a command line.
-    assert all("sid" not in c["url"] and "graph-tok" not in c["url"] for c in sent)
+    assert all("sid" not in c["url"] and "graph-tok" not in c["url"] and "cs-1" not in c["url"] for c in sent)
+
+
+def test_post_reads_only_what_the_approle_policy_grants_and_the_stack_writes() -> None:
+    """The KV entry the script reads is written by the program and under the policy's path."""
+    run = _post_run()
+    env = run.one(LOCAL, "topology-post").inputs["environment"]
+    policy = run.one("vault:index/policy:Policy", "policy-agent-utilities").inputs["policy"]
+    granted = re.findall(r'path "([^"]+)/\*" \{\n  capabilities = \["read"\]', policy)
+    read = f"{env['KV_MOUNT']}/data/{env['SECRET_PATH']}"
+    assert any(read.startswith(g + "/") for g in granted), (read, granted)
+    written = {r.inputs["name"] for r in run.by_type("vault:kv/secretV2:SecretV2")}
+    assert env["SECRET_PATH"] in written
