@@ -9,6 +9,7 @@ import re
 import pytest
 import yaml
 
+from components.data.sql import tenant_rls_sql
 from tests.conftest import STACKS, evaluate
 from tests.fleet.fleethelp import CONFIG_TYPE, container, mounted_config
 from tools import mockrun
@@ -150,3 +151,19 @@ def test_the_platform_admin_credentials_are_a_stack_output() -> None:
         "username": "platform-admin",
         "password": mockrun.fake_password("platformAdminPassword", 32),
     }
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_tenant_rls_is_applied_as_the_table_owner_after_the_app_made_its_tables(stack: str) -> None:
+    run = evaluate(stack)
+    rls = run.one("command:local:Command", "tenant-rls")
+    env = rls.inputs["environment"]
+    # The SQL validated on a real Postgres (tests/verify/test_verify_artifacts.py).
+    assert mockrun.unwrap(env["AGENT_OS_SQL"]) == tenant_rls_sql()
+    assert mockrun.is_secret(env["PGPASSWORD"])
+    assert mockrun.unwrap(env["PGPASSWORD"]) == mockrun.fake_password("agentDbPassword", 32)
+    create = rls.inputs["create"]
+    assert "user=agent" in create and "dbname=agent_kg" in create and "dbname=agent_state" in create
+    deps = set(rls.dependencies)
+    for service in ("agent-gateway", "kg-daemon"):
+        assert run.services()[service].urn in deps, service

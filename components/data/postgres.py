@@ -21,7 +21,7 @@ from ..swarm import (
     readiness_gate,
     swarm_service,
 )
-from .sql import create_graph_sql
+from .sql import create_graph_sql, tenant_rls_sql
 
 SERVICE = "pg-age"
 KG_DB = "agent_kg"
@@ -168,3 +168,30 @@ def app_databases(
         opts=pulumi.ResourceOptions(parent=parent, depends_on=exts),
     )
     return AppDatabases(role=role, kg=kg, state=state, extensions=exts, graph=graph)
+
+
+def tenant_rls(
+    platform: Platform,
+    app_password: pulumi.Output[str],
+    after: list[pulumi.Resource],
+    parent: pulumi.Resource,
+) -> command.local.Command:
+    """Tenant row-level security on every app table, in both app databases, as their owner
+    (the app role). The app creates its tables when it starts, so this runs after the app
+    services (`after`), and again whenever the SQL changes; the SQL is idempotent."""
+    acc = platform.cfg.access
+    pg = platform.cfg.data.postgres
+    sql = tenant_rls_sql()
+    steps = [
+        f"psql {shlex.quote(f'host={acc.postgres_host} port={acc.postgres_port} user={pg.app_role} dbname={db}')} "
+        '-v ON_ERROR_STOP=1 -q -c "$AGENT_OS_SQL"'
+        for db in (KG_DB, STATE_DB)
+    ]
+    return command.local.Command(
+        "tenant-rls",
+        create=" && ".join(steps),
+        update=" && ".join(steps),
+        environment={"PGPASSWORD": pulumi.Output.secret(app_password), "AGENT_OS_SQL": sql},
+        triggers=[sql],
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=after),
+    )

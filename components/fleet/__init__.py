@@ -23,6 +23,7 @@ from ..config import StackConfig
 from ..config.app import VaultAuthMethod
 from ..core.outputs import CoreOutputs
 from ..data import DataOutputs
+from ..data.postgres import tenant_rls
 from ..swarm import ConfigFile, Platform, swarm_service
 from ..swarm.entrypoint import secrets_entrypoint
 from ..swarm.names import GATEWAY_PORT, GATEWAY_SERVICE, KG_DAEMON_SERVICE
@@ -324,6 +325,10 @@ class FleetLayer(pulumi.ComponentResource):
             spec = connector_spec(cfg, c, images[c.name], mcp_auth, connector_after)
             services[c.name] = swarm_service(platform, spec, self)
         self.services = services
+        # Tenant isolation on the tables the app just created (as their owner, the app role).
+        self.tenant_rls = tenant_rls(
+            platform, data.app_password, [services[GATEWAY_SERVICE], services[KG_DAEMON_SERVICE]], self
+        )
 
         zone = cfg.edge.zone
         urls = {r.host: f"https://{r.fqdn(zone)}" for r in fleet_routes(cfg)}
