@@ -8,9 +8,12 @@ exactly as the program declares them (secrets still marked as secrets).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
+import os
 import runpy
+import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +26,8 @@ from pulumi.runtime import mocks as _mocks
 from pulumi.runtime import settings as _settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
+
+from components.edge.caddy import ROOT_CA_SCRIPT
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 PROJECT = "agent-os"
@@ -94,6 +99,22 @@ def unwrap(v: Any) -> Any:
     return v
 
 
+@functools.cache
+def mint_root_ca(zone: str) -> dict[str, str]:
+    """Run the stack's root-CA step (components/edge/caddy.py) as `pulumi up` would: the
+    mocks' stand-in for its output, so a real Caddy (tests/verify) gets a valid CA."""
+    done = subprocess.run(
+        ["/bin/sh", "-c", ROOT_CA_SCRIPT],
+        env={**os.environ, "ZONE": zone},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"caddy-root-ca step failed: {done.stderr}")
+    return dict(json.loads(done.stdout))
+
+
 def fake_password(name: str, length: int) -> str:
     return hashlib.sha256(f"mock:{name}".encode()).hexdigest()[: max(8, int(length))]
 
@@ -126,6 +147,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
                         {"root_token": fake_password("openbao-root", 28), "recovery_keys_b64": ["cmVj"]}
                     ),
                 )
+            if args.name == "caddy-root-ca":  # a real CA from the step's own script (cached)
+                state.setdefault("stdout", json.dumps(mint_root_ca(str(state["environment"]["ZONE"]))))
             state.setdefault("stdout", "ready")
             state.setdefault("stderr", "")
         elif args.typ == "docker:index/network:Network":

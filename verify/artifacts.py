@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from components.edge.caddyfile import ROOT_CERT_FILE, ROOT_KEY_FILE
 from tools import mockrun
 
 CONFIG = "docker:index/serviceConfig:ServiceConfig"
@@ -104,6 +105,15 @@ def check_caddyfile(content: str) -> Result:
     def go(path: Path) -> Result:
         env = {**os.environ, "XDG_DATA_HOME": str(path.parent / "data"), "XDG_CONFIG_HOME": str(path.parent)}
         env["HOME"] = str(path.parent)
+        # The root CA the Caddyfile names is a Docker secret in the stack: mint one with the
+        # stack's own step and point the file at it, so validation provisions the real CA.
+        pem = mockrun.mint_root_ca("validate.agents.arpa")
+        text = path.read_text()
+        for target, body in ((ROOT_CERT_FILE, pem["cert"]), (ROOT_KEY_FILE, pem["key"])):
+            local = path.parent / Path(target).name
+            local.write_text(body)
+            text = text.replace(target, str(local))
+        path.write_text(text)
         adapt = _run([caddy, "adapt", "--config", str(path), "--adapter", "caddyfile"], env)
         if not adapt.ok:
             return adapt

@@ -37,7 +37,8 @@ def check_inventory(cfg: StackConfig) -> None:
                 f"no host carries label {label}={value}, which placement of {', '.join(services)} requires",
             )
     for p in plan:
-        if p.replicas is not None and not any(p.eligible(h) for h in hosts):
+        # A global service with a label constraint must have somewhere to run too.
+        if (p.replicas is not None or p.labels()) and not any(p.eligible(h) for h in hosts):
             raise ConfigError(KEY, f"no host satisfies all constraints of {p.service}: {list(p.constraints)}")
     edge_addresses = {h.address for h in hosts if h.has(tier_label(Layer.EDGE), "true")}
     for addr in cfg.edge.ingress_addresses:

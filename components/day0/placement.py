@@ -84,10 +84,11 @@ class Placement:
 
 def _edge(cfg: StackConfig) -> list[Placement]:
     edge = on_label(tier_label(Layer.EDGE))
-    # Host-mode 80/443 and 53: only on edge-labelled nodes (the ingress addresses).
+    # Host-mode 80/443 on every edge-labelled node (the ingress addresses); DNS pinned with
+    # its zone to the node labelled dns.
     return [
-        Placement("caddy", Layer.EDGE, (edge,)),
-        Placement("technitium", Layer.EDGE, (edge,)),
+        Placement("caddy", Layer.EDGE, (edge,), replicas=None),
+        Placement("technitium", Layer.EDGE, (on_label("dns"),), pinned=True),
     ]
 
 

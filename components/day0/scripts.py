@@ -134,10 +134,12 @@ def check_script(nodes: Mapping[str, str], hosts: Sequence[HostConfig], retries:
 
 def labels_ready_script(plan: Sequence[Placement]) -> str:
     """Provision off: the existing swarm (DOCKER_HOST) must have, for every service pinned by
-    labels, a Ready node carrying all of them. Fails naming the labels and services."""
+    labels, a Ready node carrying all of them (a global service pinned by a label, like
+    Caddy on edge nodes, too: on no node it would silently run nowhere). Fails naming the
+    labels and services."""
     needs: dict[tuple[str, tuple[tuple[str, str], ...]], list[str]] = {}
     for p in plan:
-        if p.replicas is not None and p.labels():
+        if p.labels():
             role = p.role()
             needs.setdefault((role.value if role else "", tuple(sorted(p.labels()))), []).append(p.service)
     lines = [

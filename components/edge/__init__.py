@@ -11,7 +11,7 @@ import pulumi_docker as docker
 from ..swarm import Platform
 from ..swarm.routes import Route, check_unique
 from ..swarm.secretvalues import StackSecrets
-from .caddy import caddy
+from .caddy import caddy, root_ca
 from .technitium import DNS_ROUTE, dns_records, technitium
 
 
@@ -45,7 +45,8 @@ class EdgeLayer(pulumi.ComponentResource):
         check_unique(all_routes)
         password = secrets.value("technitiumAdminPassword")
         self.technitium = technitium(platform, password, self)
-        self.caddy = caddy(platform, all_routes, self)
+        self.root_ca = root_ca(platform, self)
+        self.caddy = caddy(platform, all_routes, self.root_ca, self)
         self.dns_gate, self.dns_records = dns_records(
             platform, all_routes, password, [self.caddy, self.technitium], self
         )

@@ -1,8 +1,14 @@
-"""Caddy: the only HTTPS ingress. Host-mode 80/443 on edge nodes, /data persisted."""
+"""Caddy: the only HTTPS ingress. One task per edge node (global), host-mode 80/443, so
+every ingress address has a Caddy; all of them issue certificates from one root CA that
+the stack mints once (`caddy-root-ca`) and hands them as Docker secrets, so clients trust
+one root wherever Swarm runs a task. /data persisted per node (leaf certificates)."""
 
 from __future__ import annotations
 
+import json
+
 import pulumi
+import pulumi_command as command
 import pulumi_docker as docker
 
 from ..config.swarm import Layer
@@ -11,19 +17,48 @@ from ..swarm import (
     HealthCheck,
     Platform,
     Port,
+    SecretFile,
     ServiceSpec,
     VolumeMount,
     swarm_service,
 )
 from ..swarm.routes import Route
-from .caddyfile import ADMIN_PORT, render_caddyfile
+from .caddyfile import ADMIN_PORT, ROOT_CERT_FILE, ROOT_KEY_FILE, render_caddyfile
+
+# Mint the stack's root CA on the machine running `pulumi up` (openssl), once: no triggers,
+# so it lives as long as the stack. The zone arrives as an env var, never spliced into code.
+ROOT_CA_SCRIPT = """set -eu
+d=$(mktemp -d); trap 'rm -rf "$d"' EXIT
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \\
+  -subj "/CN=agent-os root for $ZONE" -addext "basicConstraints=critical,CA:TRUE" \\
+  -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$d/key" -out "$d/cert" 2>/dev/null
+python3 -c 'import json, sys; print(json.dumps({"cert": open(sys.argv[1]).read(), "key": open(sys.argv[2]).read()}))' \\
+  "$d/cert" "$d/key"
+"""
+
+
+def root_ca(platform: Platform, parent: pulumi.Resource) -> command.local.Command:
+    return command.local.Command(
+        "caddy-root-ca",
+        create=ROOT_CA_SCRIPT,
+        interpreter=["/bin/sh", "-c"],
+        environment={"ZONE": platform.cfg.edge.zone},
+        logging=command.local.Logging.NONE,
+        opts=pulumi.ResourceOptions(parent=parent, additional_secret_outputs=["stdout"]),
+    )
+
 
 EDGE_LABEL = "edge"
 
 
-def caddy(platform: Platform, routes: list[Route], parent: pulumi.Resource) -> docker.Service:
+def caddy(
+    platform: Platform, routes: list[Route], root: command.local.Command, parent: pulumi.Resource
+) -> docker.Service:
     cfg = platform.cfg
     c = cfg.edge.caddy
+    pem = pulumi.Output.secret(root.stdout).apply(json.loads)
+    cert = platform.secret("caddy-root-cert", pem.apply(lambda d: str(d["cert"])), parent)
+    key = platform.secret("caddy-root-key", pem.apply(lambda d: str(d["key"])), parent)
     caddyfile = platform.config_file(
         "caddyfile", render_caddyfile(routes, cfg.edge.zone, c.http_port, c.https_port), parent
     )
@@ -34,15 +69,17 @@ def caddy(platform: Platform, routes: list[Route], parent: pulumi.Resource) -> d
         args=("caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"),
         resources=c.resources,
         networks=(Layer.EDGE,),
-        # One replica: with `tls internal` every replica would mint its own root CA.
-        replicas=1,
-        stateful=True,
+        replicas=None,  # global: one per edge node, each on that node's ports
         ports=(
             Port(target=c.http_port, published=c.http_port),
             Port(target=c.https_port, published=c.https_port),
             Port(target=c.https_port, published=c.https_port, protocol="udp"),
         ),
         configs=(ConfigFile(config=caddyfile, target="/etc/caddy/Caddyfile"),),
+        secrets=(
+            SecretFile(secret=cert, target=ROOT_CERT_FILE),
+            SecretFile(secret=key, target=ROOT_KEY_FILE),
+        ),
         volumes=(
             VolumeMount(source=f"{platform.namespace}-caddy-data", target="/data"),
             VolumeMount(source=f"{platform.namespace}-caddy-config", target="/config"),

@@ -22,7 +22,8 @@ from ..swarm import (
 )
 from ..swarm.adminscript import admin_script
 from ..swarm.routes import Route
-from .caddy import EDGE_LABEL
+
+DNS_LABEL = "dns"  # the one node that keeps the authoritative zone
 
 API_PORT = 5380
 DNS_ROUTE = Route(host="dns", upstreams=(f"technitium:{API_PORT}",), layer=Layer.EDGE)
@@ -51,7 +52,8 @@ def technitium(platform: Platform, password: pulumi.Output[str], parent: pulumi.
         },
         secrets=(SecretFile(secret=secret, target="/run/secrets/technitium_admin_password"),),
         volumes=(VolumeMount(source=f"{platform.namespace}-technitium-data", target="/etc/dns"),),
-        constraints=(f"node.labels.{EDGE_LABEL}==true",),
+        # Pinned with its zone (the volume is node-local): a move would start an empty zone.
+        constraints=(f"node.labels.{DNS_LABEL}==true",),
         cap_add=("NET_BIND_SERVICE",),
         health=HealthCheck.tcp(API_PORT, start_period="30s"),
     )
