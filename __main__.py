@@ -11,7 +11,7 @@ from components.core import CoreLayer
 from components.data import DataLayer
 from components.day0 import Topology
 from components.edge import EdgeLayer
-from components.fleet import FleetLayer, fleet_telemetry
+from components.fleet import FleetLayer, connector_identities, fleet_telemetry
 from components.foundation import foundation
 from components.routes import all_routes
 from components.runtime import tune_gc
@@ -43,6 +43,7 @@ core = CoreLayer(
     data.outputs,
     [shards.outputs.telemetry, fleet_telemetry(cfg)],
     base.opts,
+    connectors=connector_identities(cfg),  # a GitOps stack must never run them a second time
 )
 
 # agent-utilities tier, MCP connector fleet, UIs: config.json rendered from all of the above.

@@ -46,7 +46,9 @@ class CoreLayer(pulumi.ComponentResource):
         data: DataOutputs,
         telemetry: Sequence[Telemetry] = (),
         opts: pulumi.ResourceOptions | None = None,
+        connectors: Sequence[tuple[str, str]] = (),
     ) -> None:
+        """`connectors`: (name, image) of the fleet's connectors, which GitOps must not rerun."""
         super().__init__("agent-os:core:Core", "core", None, opts)
         cfg = platform.cfg
         on = cfg.integrations
@@ -145,6 +147,7 @@ class CoreLayer(pulumi.ComponentResource):
                 list(edge_ready),
                 sso_after,
                 self,
+                connectors,
             )
             portainer_url = f"https://{cfg.edge.host('portainer')}"
         else:

@@ -4,6 +4,7 @@ admin from a secret file at first start; Keycloak SSO and the GitOps stack via i
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -118,6 +119,7 @@ def portainer(
     after: list[pulumi.Resource],
     sso_after: list[pulumi.Resource],
     parent: pulumi.Resource,
+    connectors: Sequence[tuple[str, str]] = (),
 ) -> Portainer:
     """`sso`: public OAuth settings (Keycloak on); `git_token`: set when GitOps is on.
     `after` gates the API; `sso_after` (the Keycloak realm with the portainer client) gates
@@ -168,7 +170,13 @@ def portainer(
             "portainer-gitops",
             create=f"python3 {PORTAINERCTL} gitops",
             update=f"python3 {PORTAINERCTL} gitops",
-            environment={**env, "GIT_JSON": public, "GIT_TOKEN": git_token or ""},
+            environment={
+                **env,
+                "GIT_JSON": public,
+                "GIT_TOKEN": git_token or "",
+                # The fleet's connectors (name, image): a GitOps stack that runs one again is refused.
+                "CONNECTORS_JSON": json.dumps([{"name": n, "image": i} for n, i in connectors]),
+            },
             triggers=[public],
             logging=command.local.Logging.STDERR,
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[gate]),

@@ -7,7 +7,8 @@ stack of that name exists (then only report it: Portainer owns its redeploys/pol
 
 Environment: PT_URL, PT_CONNECT (optional IP, keeping the URL host for SNI and Host),
 PT_INSECURE ("1"), PT_CA_FILE, PT_USER, PT_PASSWORD; for oauth: OAUTH_JSON (public settings),
-OAUTH_CLIENT_SECRET; for gitops: GIT_JSON (public settings), GIT_TOKEN (optional).
+OAUTH_CLIENT_SECRET; for gitops: GIT_JSON (public settings), GIT_TOKEN (optional),
+CONNECTORS_JSON (the fleet's connectors: a stack that runs one again is refused).
 Usage: python3 portainerctl.py oauth | gitops
 """
 
@@ -89,6 +90,11 @@ def gitops(api: Api) -> str:
     stacks = api.call("GET", "/api/stacks") or []
     for st in stacks:
         if st.get("Name") == g["stack_name"]:
+            dups = duplicated_connectors(api, st.get("EndpointId"), g["stack_name"])
+            if dups:
+                raise PortainerError(
+                    f"stack {g['stack_name']} runs connectors agent-os runs too: {', '.join(dups)}"
+                )
             return f"stack {g['stack_name']} exists (id {st.get('Id')})"
     endpoints = api.call("GET", "/api/endpoints") or []
     if not endpoints:
@@ -108,7 +114,47 @@ def gitops(api: Api) -> str:
         "AutoUpdate": {"Interval": g["poll_interval"], "ForcePullImage": False},
     }
     created = api.call("POST", f"/api/stacks/create/swarm/repository?endpointId={endpoint_id}", body)
+    dups = duplicated_connectors(api, endpoint_id, g["stack_name"])
+    if dups:
+        api.call("DELETE", f"/api/stacks/{created.get('Id')}?endpointId={endpoint_id}")
+        raise PortainerError(
+            f"stack {g['stack_name']} would run connectors the fleet layer already runs ({', '.join(dups)}); "
+            "it was removed again. Keep connectors out of the GitOps repository: agent-os deploys them."
+        )
     return f"stack {g['stack_name']} created (id {created.get('Id')})"
+
+
+def _repo(image: str) -> str:
+    """Image repository without registry default, tag or digest (docker.io/x/y:1 -> x/y)."""
+    ref = image.split("@", 1)[0]
+    last = ref.rsplit("/", 1)
+    if ":" in last[-1]:
+        ref = ref.rsplit(":", 1)[0]
+    return ref.removeprefix("docker.io/").removeprefix("library/")
+
+
+def duplicated_connectors(api: Api, endpoint_id: int, stack: str) -> list[str]:
+    """Connectors (CONNECTORS_JSON: name, image) that a service of `stack` runs again, by its
+    name inside the stack or by its image."""
+    connectors = json.loads(os.environ.get("CONNECTORS_JSON") or "[]")
+    by_repo = {_repo(c["image"]): c["name"] for c in connectors}
+    names = {c["name"] for c in connectors}
+    label = json.dumps({"label": [f"com.docker.stack.namespace={stack}"]})
+    services = api.call(
+        "GET", f"/api/endpoints/{endpoint_id}/docker/services?filters={urllib.parse.quote(label)}"
+    )
+    found: set[str] = set()
+    for s in services or []:
+        spec = s.get("Spec", {})
+        if (spec.get("Labels") or {}).get("com.docker.stack.namespace") != stack:
+            continue
+        base = str(spec.get("Name", "")).removeprefix(f"{stack}_")
+        image = str(spec.get("TaskTemplate", {}).get("ContainerSpec", {}).get("Image", ""))
+        if base in names:
+            found.add(base)
+        if _repo(image) in by_repo:
+            found.add(by_repo[_repo(image)])
+    return sorted(found)
 
 
 def main(argv: list[str]) -> int:

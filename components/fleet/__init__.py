@@ -105,6 +105,15 @@ def plan_connectors(cfg: StackConfig) -> tuple[Registry, list[Connector], str | 
     return registry, registry.select(f.profile), desired_text
 
 
+def connector_identities(cfg: StackConfig) -> list[tuple[str, str]]:
+    """(service name, registry image) of every connector the fleet deploys (pure)."""
+    try:
+        _, selected, _ = plan_connectors(cfg)
+    except RegistryError as e:
+        raise pulumi.RunError(f"fleet registry: {e}") from None
+    return [(c.name, c.image) for c in selected]
+
+
 def _is_latest(ref: str) -> bool:
     last = ref.rsplit("/", 1)[-1]
     return "@" not in ref and (last.endswith(":latest") or ":" not in last)
