@@ -21,6 +21,8 @@ tune_gc()  # the evaluation keeps every resource alive: collect garbage less oft
 
 # 0. Typed stack config: bad config stops here, before any resource is registered.
 cfg = config.load()
+# The connector fleet from the registry (GitOps must never run it a second time).
+connectors = connector_identities(cfg)
 
 # 1-4. Day 0 (provision the swarm from the inventory over SSH, or check the existing one),
 # then providers, secrets, encrypted overlay networks per layer.
@@ -43,7 +45,7 @@ core = CoreLayer(
     data.outputs,
     [shards.outputs.telemetry, fleet_telemetry(cfg)],
     base.opts,
-    connectors=connector_identities(cfg),  # a GitOps stack must never run them a second time
+    connectors=connectors,
 )
 
 # agent-utilities tier, MCP connector fleet, UIs: config.json rendered from all of the above.

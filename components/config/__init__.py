@@ -14,7 +14,15 @@ from .secrets import SECRET_KEYS
 
 NAMESPACE = "agent-os"
 
-__all__ = ["NAMESPACE", "ConfigError", "StackConfig", "format_validation_error", "load", "parse"]
+__all__ = [
+    "CREDENTIALS_KEY",
+    "NAMESPACE",
+    "ConfigError",
+    "StackConfig",
+    "format_validation_error",
+    "load",
+    "parse",
+]
 
 SECTIONS = frozenset(f.alias or name for name, f in StackConfig.model_fields.items() if not f.exclude)
 
@@ -60,6 +68,22 @@ def parse(raw: dict[str, Any], stack: str, secret_keys: set[str] | None = None) 
             raise ConfigError(f"{NAMESPACE}:{key}", "must be an object (use `pulumi config set --path`)")
     cfg = StackConfig.model_validate({**sections, "stack": stack})
     cfg.check_consistency()
+    declared = cfg.fleet.connector_secrets
+    if declared:
+        shape = raw.get(CREDENTIALS_KEY)
+        if not isinstance(shape, dict):
+            raise ConfigError(
+                f"{NAMESPACE}:{CREDENTIALS_KEY}",
+                "is required by agent-os:fleet.connectorSecrets (a secret object {connector: {VAR: value}})",
+            )
+        for connector, names in sorted(declared.items()):
+            for name in names:
+                if name not in shape.get(connector, []):
+                    raise ConfigError(
+                        f"{NAMESPACE}:{CREDENTIALS_KEY}.{connector}.{name}",
+                        "is not set; `pulumi config set --secret --path "
+                        f"'{NAMESPACE}:{CREDENTIALS_KEY}.{connector}.{name}'`",
+                    )
     for key, why in cfg.external_secrets():
         if key not in raw:
             raise ConfigError(
@@ -67,6 +91,20 @@ def parse(raw: dict[str, Any], stack: str, secret_keys: set[str] | None = None) 
                 f"is required {why}; set it with `pulumi config set --secret {NAMESPACE}:{key}`",
             )
     return cfg
+
+
+CREDENTIALS_KEY = "connectorCredentials"
+
+
+def _shape(value: Any) -> dict[str, list[str]] | None:
+    """{connector: [VAR, ...]} of the credentials object; None when it is not one."""
+    try:
+        doc = json.loads(value) if isinstance(value, str) else value
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    return {str(k): sorted(map(str, v)) if isinstance(v, dict) else [] for k, v in doc.items()}
 
 
 def _raw_from_pulumi() -> tuple[dict[str, Any], set[str]]:
@@ -79,6 +117,9 @@ def _raw_from_pulumi() -> tuple[dict[str, Any], set[str]]:
         key = full[len(prefix) :]
         if _runtime_config.is_config_secret(full):
             secret.add(key)
+        if key == CREDENTIALS_KEY:
+            raw[key] = _shape(value)  # names only, for the config check; values stay secret
+            continue
         if key in SECRET_KEYS:
             raw[key] = None  # never materialised here; read later as a secret Output
             continue

@@ -164,6 +164,14 @@ class FleetConfig(ConfigModel):
     mcp_url_template: str = "http://{name}:8000/mcp"
     # EUNOMIA_TYPE=remote + EUNOMIA_REMOTE_URL on every connector, when set.
     eunomia_remote_url: str | None = None
+    # Credentials a connector needs, by connector name: the env variable names it reads.
+    # Values: the secret object agent-os:connectorCredentials ({connector: {VAR: value}}),
+    # e.g. `pulumi config set --secret --path 'agent-os:connectorCredentials.github-mcp.GITHUB_TOKEN'`.
+    # Each reaches only that connector, as a Docker secret file exported at start.
+    connector_secrets: dict[
+        Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")],
+        list[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{0,127}$")]],
+    ] = Field(default_factory=dict)
 
     gateway_replicas: Annotated[int, Field(ge=1, le=100)] = 2
     gateway_workers: Annotated[int, Field(ge=1, le=64)] = 2  # GATEWAY_WORKERS per replica

@@ -34,6 +34,9 @@ SECRET_KEYS: dict[str, SecretKey] = {
         SecretKey("langfusePublicKey", "Langfuse public key", generate=False),
         SecretKey("langfuseSecretKey", "Langfuse secret key", generate=False),
         SecretKey("gitToken", "token Portainer reads a private GitOps repository with", generate=False),
+        SecretKey(
+            "connectorCredentials", "connectors' own credentials {connector: {VAR: value}}", generate=False
+        ),
         # Day 0 (components/day0/): SSH key for provisioning; never generated.
         SecretKey("sshPrivateKey", "SSH private key day 0 uses to reach the inventory hosts", generate=False),
         # Core layer (components/core/). The seal key is derived (sha256) from this value.

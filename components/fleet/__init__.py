@@ -19,13 +19,13 @@ import pulumi_docker as docker
 
 from shards.deploy import ShardsOutputs
 
-from ..config import StackConfig
+from ..config import CREDENTIALS_KEY, NAMESPACE, StackConfig
 from ..config.app import VaultAuthMethod
 from ..core.outputs import CoreOutputs
 from ..data import DataOutputs
 from ..data.postgres import tenant_rls
 from ..swarm import ConfigFile, Platform, swarm_service
-from ..swarm.entrypoint import secrets_entrypoint
+from ..swarm.entrypoint import SecretEnv, Wrapped, secrets_entrypoint
 from ..swarm.names import GATEWAY_PORT, GATEWAY_SERVICE, KG_DAEMON_SERVICE
 from ..swarm.observability import AlertRule, Telemetry
 from ..swarm.routes import Route
@@ -111,7 +111,42 @@ def connector_identities(cfg: StackConfig) -> list[tuple[str, str]]:
         _, selected, _ = plan_connectors(cfg)
     except RegistryError as e:
         raise pulumi.RunError(f"fleet registry: {e}") from None
+    unknown = sorted(set(cfg.fleet.connector_secrets) - {c.name for c in selected})
+    if unknown:
+        raise pulumi.RunError(
+            f"invalid stack config:\n  agent-os:fleet.connectorSecrets: {', '.join(unknown)} "
+            f"not deployed by this stack (profile {cfg.fleet.profile!r})"
+        )
     return [(c.name, c.image) for c in selected]
+
+
+def connector_credentials(
+    platform: Platform, cfg: StackConfig, parent: pulumi.Resource
+) -> dict[str, Wrapped]:
+    """Per connector: its declared credentials as Docker secrets, exported by with-secrets.
+    Readable by any uid in that container (the connector images' user is not ours to know);
+    only that connector's tasks mount them."""
+    declared = cfg.fleet.connector_secrets
+    if not declared:
+        return {}
+    values = pulumi.Config(NAMESPACE).require_secret_object(CREDENTIALS_KEY)
+    entry = secrets_entrypoint(platform, "connectors", parent)
+    out: dict[str, Wrapped] = {}
+    for connector, names in sorted(declared.items()):
+        envs = [
+            SecretEnv(
+                env=name,
+                secret=platform.secret(
+                    f"{connector}-{name.lower()}",
+                    values.apply(lambda d, c=connector, n=name: str(d[c][n])),
+                    parent,
+                ),
+                file_name=name.lower(),
+            )
+            for name in names
+        ]
+        out[connector] = entry.wrap(envs, uid="0", gid="0", mode=0o444)
+    return out
 
 
 def _is_latest(ref: str) -> bool:
@@ -330,8 +365,9 @@ class FleetLayer(pulumi.ComponentResource):
             services[p.name] = swarm_service(platform, ctx.spec(p, tuple(after)), self)
         # Connectors only verify JWTs: they need the realm's JWKS, not its clients and roles.
         connector_after = (kc.jwks_ready or kc.ready,) if kc is not None else ()
+        credentials = connector_credentials(platform, cfg, self)
         for c in selected:
-            spec = connector_spec(cfg, c, images[c.name], mcp_auth, connector_after)
+            spec = connector_spec(cfg, c, images[c.name], mcp_auth, connector_after, credentials.get(c.name))
             services[c.name] = swarm_service(platform, spec, self)
         self.services = services
         # Tenant isolation on the tables the app just created (as their owner, the app role).

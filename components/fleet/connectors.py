@@ -12,6 +12,7 @@ import pulumi
 from ..config import StackConfig
 from ..config.swarm import Layer
 from ..swarm import HealthCheck, ServiceSpec, TmpfsMount
+from ..swarm.entrypoint import Wrapped
 from .registry import Connector
 
 KIND_LABEL = "agent-os.kind"
@@ -35,7 +36,9 @@ def connector_spec(
     image: str,
     mcp_auth: Mapping[str, str],
     depends_on: tuple[pulumi.Resource, ...] = (),
+    credentials: Wrapped | None = None,
 ) -> ServiceSpec:
+    """`credentials`: the connector's own secrets, exported to env by with-secrets."""
     f = cfg.fleet
     env = {
         "HOST": "0.0.0.0",
@@ -50,8 +53,11 @@ def connector_spec(
         layer=Layer.FLEET,
         image=image,
         # The stack template's `command: <name>` (compose command = the image CMD).
+        command=credentials.command if credentials else (),
         args=(c.console_script,),
-        env=env,
+        env={**env, **(credentials.env if credentials else {})},
+        secrets=credentials.secrets if credentials else (),
+        configs=credentials.configs if credentials else (),
         hostname=c.name,
         resources=f.connector_resources,
         networks=(Layer.FLEET,),

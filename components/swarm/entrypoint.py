@@ -118,7 +118,7 @@ class Entrypoint:
 
     config: docker.ServiceConfig
 
-    def wrap(self, secrets: Sequence[SecretEnv], *, uid: str, gid: str) -> Wrapped:
+    def wrap(self, secrets: Sequence[SecretEnv], *, uid: str, gid: str, mode: int = 0o400) -> Wrapped:
         """Mount `secrets` (readable only by uid:gid) and the script; export them at start."""
         if not secrets:
             raise ValueError("with-secrets needs at least one secret to export")
@@ -129,7 +129,7 @@ class Entrypoint:
             command=(SHELL, SCRIPT_PATH),
             env={ENV_VAR: secrets_to_env(secrets)},
             secrets=tuple(
-                SecretFile(secret=s.secret, target=s.path, uid=uid, gid=gid, mode=0o400) for s in secrets
+                SecretFile(secret=s.secret, target=s.path, uid=uid, gid=gid, mode=mode) for s in secrets
             ),
             configs=(ConfigFile(config=self.config, target=SCRIPT_PATH, mode=0o555),),
         )
