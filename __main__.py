@@ -10,6 +10,7 @@ from components import config
 from components.core import CoreLayer
 from components.data import DataLayer
 from components.day0 import Topology
+from components.day0.inventory import check_inventory
 from components.edge import EdgeLayer
 from components.fleet import FleetLayer, connector_identities, fleet_telemetry
 from components.foundation import foundation
@@ -20,7 +21,7 @@ from shards.deploy import ShardsLayer
 tune_gc()  # the evaluation keeps every resource alive: collect garbage less often
 
 # 0. Typed stack config: bad config stops here, before any resource is registered.
-cfg = config.load()
+cfg = config.load(check_inventory)  # day 0's rule too: the inventory can run the placement plan
 # The connector fleet from the registry (GitOps must never run it a second time).
 connectors = connector_identities(cfg)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pulumi
@@ -49,7 +50,12 @@ def format_validation_error(err: ValidationError) -> str:
     return "invalid stack config:\n  " + "\n  ".join(lines)
 
 
-def parse(raw: dict[str, Any], stack: str, secret_keys: set[str] | None = None) -> StackConfig:
+Check = Callable[[StackConfig], None]  # a further config rule; raises ConfigError
+
+
+def parse(
+    raw: dict[str, Any], stack: str, secret_keys: set[str] | None = None, checks: Sequence[Check] = ()
+) -> StackConfig:
     """Validate a `{key: value}` map (keys without namespace). Raises ConfigError/ValidationError."""
     secret_keys = secret_keys or set()
     for key in raw:
@@ -68,6 +74,8 @@ def parse(raw: dict[str, Any], stack: str, secret_keys: set[str] | None = None) 
             raise ConfigError(f"{NAMESPACE}:{key}", "must be an object (use `pulumi config set --path`)")
     cfg = StackConfig.model_validate({**sections, "stack": stack})
     cfg.check_consistency()
+    for check in checks:
+        check(cfg)
     declared = cfg.fleet.connector_secrets
     if declared:
         shape = raw.get(CREDENTIALS_KEY)
@@ -130,11 +138,12 @@ def _raw_from_pulumi() -> tuple[dict[str, Any], set[str]]:
     return raw, secret
 
 
-def load() -> StackConfig:
-    """Read `agent-os:*`, validate, and raise one pulumi.RunError naming key paths on failure."""
+def load(*checks: Check) -> StackConfig:
+    """Read `agent-os:*`, validate (plus `checks`, rules of the layers above config), and
+    raise one pulumi.RunError naming key paths on failure."""
     raw, secret = _raw_from_pulumi()
     try:
-        return parse(raw, pulumi.get_stack(), secret)
+        return parse(raw, pulumi.get_stack(), secret, checks)
     except ConfigError as e:
         raise pulumi.RunError(f"invalid stack config:\n  {e}") from None
     except ValidationError as e:

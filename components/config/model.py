@@ -90,7 +90,8 @@ class StackConfig(ConfigModel):
         return out
 
     def _check_day0(self) -> None:
-        """Inventory vs. swarm/integrations, and vs. the placement plan (components/day0)."""
+        """Inventory vs. swarm/integrations. The inventory vs. the placement plan is day 0's
+        check (components/day0/inventory.py), which __main__ hands to config.load()."""
         inv = self.inventory
         if inv.provision and "docker_host" in self.swarm.model_fields_set:
             raise ConfigError(
@@ -106,9 +107,6 @@ class StackConfig(ConfigModel):
                 "signs in to graph-os with a Keycloak token whose client secret it reads from OpenBao; "
                 "turn on agent-os:integrations.openbao and agent-os:integrations.keycloak",
             )
-        from ..day0.inventory import check_inventory
-
-        check_inventory(self)
 
     def _check_fleet(self) -> None:
         """agent-utilities tier rules (components/fleet)."""

@@ -1,6 +1,6 @@
 """Inventory rules that need the rest of the config (the placement plan, the overlay subnets).
 
-Called from StackConfig.check_consistency, so a violation is one pulumi.RunError naming the
+Handed to config.load() by __main__.py, so a violation is one pulumi.RunError naming the
 host or label, raised before any resource exists. Single-section rules (odd managers 1..7,
 unique names and addresses, label syntax) live in config/inventory.py.
 """

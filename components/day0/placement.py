@@ -16,9 +16,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shards.deploy import host_and_port
+from shards.endpoints import endpoints
+
 from ..config import StackConfig
 from ..config.inventory import HostConfig, Role
 from ..config.swarm import Layer
+from ..core.lgtm_config import CADVISOR_SERVICE, NODE_EXPORTER_SERVICE
+from ..core.portainer import AGENT_SERVICE
+from ..core.routes import GRAFANA_SERVICE, PORTAINER_SERVICE
+from ..data.kafka import broker_name
+from ..data.postgres import SERVICE as POSTGRES
+from ..fleet import plan_connectors
+from ..fleet.autonomy import uses_docker_socket
+from ..fleet.dispatch_worker import SERVICE as DISPATCH
+from ..fleet.ingest_worker import SERVICE as INGEST
+from ..fleet.terminal_ui import SERVICE as TERMINAL_UI
+from ..fleet.webui import SERVICE as WEBUI
+from ..swarm import names
 
 TRUE = "true"
 _LABEL = re.compile(r"^node\.labels\.([A-Za-z0-9._-]+)\s*(==|!=)\s*(\S+)$")
@@ -93,8 +108,6 @@ def _edge(cfg: StackConfig) -> list[Placement]:
 
 
 def _data(cfg: StackConfig) -> list[Placement]:
-    from ..data.kafka import broker_name
-    from ..data.postgres import SERVICE as POSTGRES
 
     out = [Placement(POSTGRES, Layer.DATA, (on_label(cfg.data.postgres.node_label),), pinned=True)]
     if cfg.integrations.kafka:
@@ -107,10 +120,6 @@ def _data(cfg: StackConfig) -> list[Placement]:
 
 
 def _core(cfg: StackConfig) -> list[Placement]:
-    from ..core.lgtm_config import CADVISOR_SERVICE, NODE_EXPORTER_SERVICE
-    from ..core.portainer import AGENT_SERVICE
-    from ..core.routes import GRAFANA_SERVICE, PORTAINER_SERVICE
-    from ..swarm import names
 
     on, core = cfg.integrations, cfg.core
     manager = "node.role==manager"
@@ -147,13 +156,6 @@ def _core(cfg: StackConfig) -> list[Placement]:
 
 
 def _fleet(cfg: StackConfig) -> list[Placement]:
-    from ..fleet import plan_connectors
-    from ..fleet.autonomy import uses_docker_socket
-    from ..fleet.dispatch_worker import SERVICE as DISPATCH
-    from ..fleet.ingest_worker import SERVICE as INGEST
-    from ..fleet.terminal_ui import SERVICE as TERMINAL_UI
-    from ..fleet.webui import SERVICE as WEBUI
-    from ..swarm import names
 
     f, sizing = cfg.fleet, cfg.sizing()
     daemon = [on_label(f.kg_daemon_node_label)]
@@ -183,8 +185,6 @@ def _fleet(cfg: StackConfig) -> list[Placement]:
 
 
 def _shards(cfg: StackConfig) -> list[Placement]:
-    from shards.deploy import host_and_port
-    from shards.endpoints import endpoints
 
     s = cfg.shards
     eps = endpoints(cfg.sizing().shard_count, s.base_port, s.host_template)
