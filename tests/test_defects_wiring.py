@@ -167,3 +167,20 @@ def test_tenant_rls_is_applied_as_the_table_owner_after_the_app_made_its_tables(
     deps = set(rls.dependencies)
     for service in ("agent-gateway", "kg-daemon"):
         assert run.services()[service].urn in deps, service
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_database_is_made_from_a_template_that_has_age(stack: str) -> None:
+    """With AGE 1.5 preloaded, DROP-type DDL fails in any database without the extension
+    (apache/age#2180; found by Keycloak's migration on the real image): template1 gets it
+    first, so every database the stack creates inherits it."""
+    run = evaluate(stack)
+    (template,) = [
+        r
+        for r in run.by_type("postgresql:index/extension:Extension")
+        if r.inputs["name"] == "age" and r.inputs["database"] == "template1"
+    ]
+    dbs = run.by_type("postgresql:index/database:Database")
+    assert {d.inputs["name"] for d in dbs} >= {"agent_kg", "agent_state", "keycloak"}
+    for d in dbs:
+        assert template.urn in d.dependencies, d.name

@@ -279,7 +279,7 @@ def test_databases_roles_extensions_and_graph(stack_run: mockrun.Run) -> None:
         (r.inputs["name"], r.inputs["database"])
         for r in stack_run.by_type("postgresql:index/extension:Extension")
     }
-    assert exts == {("age", "agent_kg"), ("vector", "agent_kg")}
+    assert exts == {("age", "template1"), ("vector", "agent_kg")}  # every database copies age from template1
     role = stack_run.one("postgresql:index/role:Role", "role-agent")
     assert role.inputs["login"] is True and mockrun.is_secret(role.inputs["password"])
     graph = stack_run.one("command:local:Command", "age-graph")

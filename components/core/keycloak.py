@@ -62,7 +62,11 @@ def keycloak_database(
     kc = platform.cfg.core.keycloak
     opts = pulumi.ResourceOptions(parent=parent, provider=data.postgres_provider)
     role = postgresql.Role("role-keycloak", name=kc.db_role, login=True, password=password, opts=opts)
-    return postgresql.Database("db-keycloak", name=kc.database, owner=role.name, opts=opts)
+    # From template1 with AGE already in it (data layer): Keycloak's migrations drop things.
+    db_opts = pulumi.ResourceOptions.merge(
+        opts, pulumi.ResourceOptions(depends_on=[data.databases.age_template])
+    )
+    return postgresql.Database("db-keycloak", name=kc.database, owner=role.name, opts=db_opts)
 
 
 def keycloak_service(

@@ -138,6 +138,10 @@ class AppDatabases:
     state: postgresql.Database
     extensions: list[postgresql.Extension]
     graph: command.local.Command
+    # AGE in template1, before any database is made: with AGE preloaded, DROP-type DDL fails
+    # in a database without the extension (apache/age#2180, unfixed in 1.5.0), e.g. in
+    # Keycloak's migrations. Every database the stack creates copies it from here.
+    age_template: postgresql.Extension
 
 
 def app_databases(
@@ -149,14 +153,13 @@ def app_databases(
 ) -> AppDatabases:
     pg = platform.cfg.data.postgres
     opts = pulumi.ResourceOptions(parent=parent, provider=admin.provider)
+    template = postgresql.Extension("ext-age-template1", name="age", database="template1", opts=opts)
     role = postgresql.Role("role-agent", name=pg.app_role, login=True, password=app_password, opts=opts)
-    kg = postgresql.Database("db-agent-kg", name=KG_DB, owner=role.name, opts=opts)
-    state = postgresql.Database("db-agent-state", name=STATE_DB, owner=role.name, opts=opts)
-    exts = [
-        postgresql.Extension(f"ext-{name}-{db_key}", name=name, database=db.name, opts=opts)
-        for name in ("age", "vector")
-        for db_key, db in (("kg", kg),)
-    ]
+    db_opts = pulumi.ResourceOptions(parent=parent, provider=admin.provider, depends_on=[template])
+    kg = postgresql.Database("db-agent-kg", name=KG_DB, owner=role.name, opts=db_opts)
+    state = postgresql.Database("db-agent-state", name=STATE_DB, owner=role.name, opts=db_opts)
+    # agent_kg inherits age from template1; pgvector is created where the app uses it.
+    exts = [template, postgresql.Extension("ext-vector-kg", name="vector", database=kg.name, opts=opts)]
     acc = platform.cfg.access
     sql = create_graph_sql(GRAPH)
     conn = f"host={acc.postgres_host} port={acc.postgres_port} user={pg.superuser} dbname={KG_DB}"
@@ -167,7 +170,7 @@ def app_databases(
         triggers=[sql],
         opts=pulumi.ResourceOptions(parent=parent, depends_on=exts),
     )
-    return AppDatabases(role=role, kg=kg, state=state, extensions=exts, graph=graph)
+    return AppDatabases(role=role, kg=kg, state=state, extensions=exts, graph=graph, age_template=template)
 
 
 def tenant_rls(
