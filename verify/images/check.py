@@ -1,0 +1,280 @@
+"""Run each built image the way the program does and check that it works.
+
+    cd /work/main && .venv/bin/python -m verify.images.check [NAME ...]     (default: all built)
+
+Every container is started with a bounded wait and removed afterwards (with its volumes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import docker
+from docker.errors import DockerException, ImageNotFound
+from docker.models.containers import Container
+
+from .recipes import RECIPES
+
+PG_CAPS = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"]
+PG_SQL = """\
+CREATE EXTENSION age;
+CREATE EXTENSION vector;
+LOAD 'age';
+SET search_path = ag_catalog, "$user", public;
+SELECT ag_catalog.create_graph('agent_graph');
+SELECT * FROM cypher('agent_graph', $$ CREATE (:P {name: 'a'})-[:R]->(:P {name: 'b'}) $$) AS (v agtype);
+SELECT * FROM cypher('agent_graph', $$ MATCH (:P)-[:R]->(b:P) RETURN b.name $$) AS (name agtype);
+CREATE TABLE public.items (id serial PRIMARY KEY, embedding vector(3));
+INSERT INTO public.items (embedding) VALUES ('[1,2,3]'), ('[4,5,6]');
+SELECT id FROM public.items ORDER BY embedding <-> '[4,5,7]' LIMIT 1;
+SELECT extname || '=' || extversion FROM pg_extension ORDER BY 1;
+"""
+# Mirrors components/core/openbao_hcl.py for one member (raft + static seal).
+BAO_HCL = """\
+api_addr = "http://bao-1:8200"
+cluster_addr = "http://bao-1:8201"
+cluster_name = "agent-os"
+listener "tcp" {
+  address = "0.0.0.0:8200"
+  cluster_address = "0.0.0.0:8201"
+  tls_disable = true
+}
+storage "raft" {
+  path = "/openbao/file"
+  node_id = "bao-1"
+}
+seal "static" {
+  current_key_id = "k1"
+  current_key = "file:///run/secrets/openbao_seal_key"
+}
+"""
+BAO_HEALTH = "http://127.0.0.1:8200/v1/sys/health?standbyok=true&uninitcode=200&sealedcode=200"
+KC_READY = (
+    "exec 3<>/dev/tcp/127.0.0.1/9000 && "
+    "printf 'GET /health/ready HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && "
+    "read -r status <&3 && [[ $status == *' 200'* ]]"
+)
+
+
+class CheckError(AssertionError):
+    pass
+
+
+def sh(
+    c: Container, cmd: str | list[str], env: dict[str, str] | None = None, user: str = ""
+) -> tuple[int, str]:
+    """Run `cmd` in `c` (a string through sh -c, a list as is)."""
+    res = c.exec_run(["sh", "-c", cmd] if isinstance(cmd, str) else cmd, environment=env, user=user)
+    out = res.output if isinstance(res.output, bytes) else b"".join(res.output)
+    return int(res.exit_code or 0), out.decode(errors="replace")
+
+
+def wait_until(c: Container, cmd: str | list[str], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        c.reload()
+        if c.status != "running":
+            raise CheckError(f"{what}: container exited; logs:\n{c.logs(tail=30).decode(errors='replace')}")
+        if sh(c, cmd)[0] == 0:
+            return
+        time.sleep(2)
+    raise CheckError(
+        f"{what}: not ready within {timeout:.0f}s; logs:\n{c.logs(tail=30).decode(errors='replace')}"
+    )
+
+
+def expect(ok: bool, what: str, output: str) -> None:
+    if not ok:
+        raise CheckError(f"{what}:\n{output[-3000:]}")
+    print(f"  ok: {what}")
+
+
+def run_once(client: docker.DockerClient, image: str, cmd: list[str]) -> str:
+    out = client.containers.run(image, cmd, remove=True, stdout=True, stderr=True)
+    return out.decode(errors="replace") if isinstance(out, bytes) else str(out)
+
+
+def check_postgres(client: docker.DockerClient, image: str, scratch: Path) -> None:
+    pw = scratch / "pw"
+    pw.write_text("s3cret-pw")
+    pw.chmod(0o400)
+    c = client.containers.run(
+        image,
+        ["postgres", "-c", "shared_preload_libraries=age", "-c", "port=5432"],
+        detach=True,
+        cap_drop=["ALL"],
+        cap_add=PG_CAPS,
+        environment={
+            "POSTGRES_USER": "agentos",
+            "POSTGRES_PASSWORD_FILE": "/run/secrets/postgres_password",
+            "POSTGRES_DB": "postgres",
+            "PGDATA": "/var/lib/postgresql/data/pgdata",
+        },
+        volumes={str(pw): {"bind": "/run/secrets/postgres_password", "mode": "ro"}},
+    )
+    try:
+        wait_until(c, "pg_isready -h 127.0.0.1 -p 5432 -U agentos -d postgres", 90, "pg_isready")
+        # psql reads the password from PGPASSWORD: scram over TCP, as the program's clients
+        rc, out = sh(
+            c,
+            "psql -h 127.0.0.1 -U agentos -d postgres -v ON_ERROR_STOP=1 -At <<'EOF'\n" + PG_SQL + "EOF",
+            env={"PGPASSWORD": "s3cret-pw"},
+        )
+        expect(
+            rc == 0 and '"b"' in out and "age=1.5.0" in out and "vector=0.8.0" in out,
+            "AGE graph + vector",
+            out,
+        )
+        rc, out = sh(c, "psql -h 127.0.0.1 -U agentos -d postgres -c 'select 1'", env={"PGPASSWORD": "wrong"})
+        expect(rc != 0 and "password authentication failed" in out, "wrong password refused", out)
+        rc, out = sh(c, "cat /proc/1/status")
+        expect("Uid:\t999\t999" in out, "server runs as postgres (999)", out)
+    finally:
+        c.remove(force=True, v=True)
+
+
+def check_caddy(client: docker.DockerClient, image: str, scratch: Path) -> None:
+    c = client.containers.run(
+        image,
+        ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"],
+        detach=True,
+        cap_drop=["ALL"],
+        cap_add=["NET_BIND_SERVICE"],
+    )
+    try:
+        wait_until(c, "wget -q -O /dev/null http://127.0.0.1:2019/config/", 30, "caddy admin /config/")
+        rc, out = sh(c, "wget -q -O - http://127.0.0.1:80/")
+        expect(rc == 0 and "works" in out, "caddy serves :80 as root with only NET_BIND_SERVICE", out)
+    finally:
+        c.remove(force=True, v=True)
+
+
+def check_openbao(client: docker.DockerClient, image: str, scratch: Path) -> None:
+    c = client.containers.run(image, detach=True)
+    try:
+        wait_until(
+            c, "wget -q -O /dev/null http://127.0.0.1:8200/v1/sys/health", 30, "bao -dev /v1/sys/health"
+        )
+        print("  ok: default CMD (server -dev) answers /v1/sys/health")
+    finally:
+        c.remove(force=True, v=True)
+    (scratch / "server.hcl").write_text(BAO_HCL)
+    (scratch / "seal").write_text("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")  # 32 bytes, base64
+    for f in ("server.hcl", "seal"):
+        (scratch / f).chmod(0o444)
+    c = client.containers.run(
+        image,
+        ["server"],
+        detach=True,
+        hostname="bao-1",
+        cap_drop=["ALL"],
+        cap_add=PG_CAPS,
+        environment={"SKIP_SETCAP": "true", "BAO_ADDR": "http://127.0.0.1:8200"},
+        volumes={
+            str(scratch / "server.hcl"): {"bind": "/openbao/config/server.hcl", "mode": "ro"},
+            str(scratch / "seal"): {"bind": "/run/secrets/openbao_seal_key", "mode": "ro"},
+        },
+    )
+    try:
+        wait_until(c, f"wget -q -O /dev/null '{BAO_HEALTH}'", 60, "bao server (program's health URL)")
+        rc, out = sh(c, "bao operator init -recovery-shares=1 -recovery-threshold=1 -format=json")
+        expect(rc == 0 and "root_token" in out, "operator init (static seal)", out)
+        c.restart(timeout=30)
+        wait_until(c, "bao status >/dev/null", 60, "unsealed after restart")
+        rc, out = sh(c, "stat -c %U /openbao/file/vault.db")
+        expect(out.startswith("openbao"), "raft data owned by openbao, auto-unsealed after restart", out)
+    finally:
+        c.remove(force=True, v=True)
+
+
+def check_agent_utilities(client: docker.DockerClient, image: str, scratch: Path) -> None:
+    for cmd in (
+        "id -u",
+        "python -m agent_utilities --help",
+        "graph-os --help",
+        "epistemic-graph-server --help",
+    ):
+        out = run_once(client, image, ["sh", "-c", cmd])
+        expect(out.strip() == "10001" if cmd == "id -u" else "usage" in out.lower(), cmd, out)
+
+
+def check_epistemic_graph(client: docker.DockerClient, image: str, scratch: Path) -> None:
+    out = run_once(client, image, ["epistemic-graph-server", "--help"])
+    expect("Usage: epistemic-graph-server" in out, "epistemic-graph-server --help", out)
+
+
+def check_keycloak(client: docker.DockerClient, image: str, scratch: Path) -> None:
+    c = client.containers.run(
+        image,
+        ["start-dev"],
+        detach=True,
+        environment={
+            "KC_BOOTSTRAP_ADMIN_USERNAME": "admin",
+            "KC_BOOTSTRAP_ADMIN_PASSWORD": "admin-pw",
+            "KC_HEALTH_ENABLED": "true",
+            "KC_METRICS_ENABLED": "true",
+        },
+    )
+    try:
+        wait_until(c, ["bash", "-c", KC_READY], 300, "keycloak /health/ready on 9000 (program's probe)")
+        print("  ok: management port 9000 /health/ready is 200")
+        probe = "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /realms/master/.well-known/openid-configuration HTTP/1.0\\r\\nHost: localhost:8080\\r\\n\\r\\n' >&3 && cat <&3"
+        _, out = sh(c, ["bash", "-c", probe])
+        expect(
+            " 200" in out.splitlines()[0] if out else False,
+            "8080 master realm OIDC discovery answers 200",
+            out,
+        )
+    finally:
+        c.remove(force=True, v=True)
+
+
+CHECKS: dict[str, Callable[[docker.DockerClient, str, Path], None]] = {
+    "postgres": check_postgres,
+    "caddy": check_caddy,
+    "openbao": check_openbao,
+    "agent-utilities": check_agent_utilities,
+    "epistemic-graph": check_epistemic_graph,
+    "keycloak": check_keycloak,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help=f"default: every built one of {list(CHECKS)}"
+    )
+    args = parser.parse_args(argv)
+    client = docker.from_env(timeout=300)
+    failed = 0
+    for name in args.names or list(CHECKS):
+        alias = RECIPES[name].alias
+        try:
+            client.images.get(alias)
+        except ImageNotFound:
+            print(f"{name}: {alias} not built; skipped")
+            continue
+        print(f"{name}: checking {alias}", flush=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f"check-{name}-"))
+        t0 = time.monotonic()
+        try:
+            CHECKS[name](client, alias, scratch)
+            print(f"{name}: passed in {time.monotonic() - t0:.1f}s", flush=True)
+        except (CheckError, DockerException) as e:
+            failed += 1
+            print(f"{name}: FAILED: {e}", file=sys.stderr, flush=True)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,18 @@
+"""One module per image; RECIPES in the order build.py builds them."""
+
+from __future__ import annotations
+
+from ..recipe import Recipe
+from . import agent_utilities, caddy, epistemic_graph, keycloak, openbao, postgres
+
+RECIPES: dict[str, Recipe] = {
+    r.name: r
+    for r in (
+        postgres.RECIPE,
+        caddy.RECIPE,
+        openbao.RECIPE,
+        agent_utilities.RECIPE,
+        epistemic_graph.RECIPE,
+        keycloak.RECIPE,
+    )
+}
