@@ -37,7 +37,9 @@ def test_every_image_has_a_check() -> None:
 @pytest.mark.parametrize("name", list(RECIPES))
 def test_image_builds_and_runs_as_the_program_runs_it(client: docker.DockerClient, name: str) -> None:
     result = build.ensure(client, RECIPES[name], build.rootfs.uv_version())
-    print(f"{name}: {'built' if result.built else 'reused'} in {result.seconds:.1f} s ({result.size_mb:.0f} MB)")
+    print(
+        f"{name}: {'built' if result.built else 'reused'} in {result.seconds:.1f} s ({result.size_mb:.0f} MB)"
+    )
     scratch = Path(tempfile.mkdtemp(prefix=f"check-{name}-"))
     started = time.monotonic()
     try:
