@@ -6,6 +6,9 @@ import socket
 import subprocess
 import time
 
+import pydantic
+import pytest
+
 from components.config.access import AccessConfig
 from components.swarm.gate import Probe, gate_script
 
@@ -47,3 +50,33 @@ def test_http_probe_pins_name_and_tls_choice() -> None:
     assert "--cacert /etc/ca.pem" in p.test and " -k " not in p.test
     insecure = Probe.http("https://x.arpa/", AccessConfig())
     assert " -k " in insecure.test
+
+
+HOSTILE_HOSTS = [
+    "127.0.0.1/1; touch {marker}; echo",
+    "$(touch {marker})",
+    "`touch {marker}`",
+    "x' ; touch {marker}; '",
+    'x" ; touch {marker}; "',
+    "127.0.0.1/1 && touch {marker} #",
+]
+
+
+def test_a_hostile_host_never_runs_as_code(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The probe passes host and port as arguments, never splices them into shell code:
+    whatever the host says, nothing it names is executed, and the gate does not pass."""
+    for i, template in enumerate(HOSTILE_HOSTS):
+        marker = tmp_path / f"pwned-{i}"
+        host = template.format(marker=marker)
+        script = gate_script("Postgres", Probe.tcp(host, _free_port()), timeout_s=1, interval_s=1)
+        out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30)
+        assert not marker.exists(), host
+        assert out.returncode == 1, (host, out.stdout)
+
+
+def test_the_config_refuses_a_host_that_is_not_a_hostname_or_address() -> None:
+    for bad in ("127.0.0.1; id", "$(id)", "host name", "-oProxyCommand=id", ""):
+        with pytest.raises(pydantic.ValidationError):
+            AccessConfig(postgres_host=bad)
+    for good in ("127.0.0.1", "pg.internal", "db-1.example.org", "::1"):
+        assert AccessConfig(postgres_host=good).postgres_host == good

@@ -11,6 +11,9 @@ import pulumi_command as command
 
 from ..config.access import AccessConfig
 
+# bash's /dev/tcp connect with the host and port as positional parameters.
+TCP_CONNECT = 'exec 3<>"/dev/tcp/$1/$2"'
+
 
 @dataclass(frozen=True)
 class Probe:
@@ -21,9 +24,10 @@ class Probe:
 
     @staticmethod
     def tcp(host: str, port: int) -> Probe:
+        # Host and port are arguments of the inner shell ($1, $2), never part of its code.
         return Probe(
             f"tcp://{host}:{port}",
-            f"timeout 3 bash -c {shlex.quote(f'exec 3<>/dev/tcp/{host}/{port}')}",
+            f"timeout 3 bash -c {shlex.quote(TCP_CONNECT)} probe {shlex.quote(host)} {int(port)}",
         )
 
     @staticmethod
