@@ -11,6 +11,7 @@ import pytest
 
 from components.config.access import AccessConfig
 from components.swarm.gate import Probe, gate_script
+from tools import mockrun
 
 
 def _free_port() -> int:
@@ -80,3 +81,17 @@ def test_the_config_refuses_a_host_that_is_not_a_hostname_or_address() -> None:
             AccessConfig(postgres_host=bad)
     for good in ("127.0.0.1", "pg.internal", "db-1.example.org", "::1"):
         assert AccessConfig(postgres_host=good).postgres_host == good
+
+
+def _gate_triggers(run: mockrun.Run, name: str) -> object:
+    return run.one("command:local:Command", name).plain.get("triggers")
+
+
+def test_a_gate_runs_again_when_the_service_it_guards_changes() -> None:
+    """Triggers that never change would leave a replaced Keycloak/Postgres ungated."""
+    before = mockrun.run("staging")
+    core = {"keycloak": {"resources": {"memory": "1536m", "cpus": 1}}}
+    after = mockrun.run("staging", overrides={"agent-os:core": core})
+    assert _gate_triggers(before, "keycloak-ready") != _gate_triggers(after, "keycloak-ready")
+    # ...and only the gates of what changed.
+    assert _gate_triggers(before, "postgres-ready") == _gate_triggers(after, "postgres-ready")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_command as command
+import pulumi_docker as docker
 
 from ..config.access import AccessConfig
 
@@ -52,6 +53,16 @@ def gate_script(what: str, probe: Probe, timeout_s: int, interval_s: int) -> str
     )
 
 
+def version_of(r: pulumi.Resource) -> pulumi.Input[object]:
+    """What changes when `r` changes: a service's task spec (updated in place, same ID),
+    else the ID (a replaced container or command gets a new one)."""
+    if isinstance(r, docker.Service):
+        return r.task_spec
+    if isinstance(r, pulumi.CustomResource):
+        return r.id
+    return r.urn
+
+
 def readiness_gate(
     name: str,
     what: str,
@@ -60,11 +71,12 @@ def readiness_gate(
     after: list[pulumi.Resource],
     parent: pulumi.Resource,
 ) -> command.local.Command:
-    """A local command that succeeds once `probe` passes, created after `after`."""
+    """A local command that succeeds once `probe` passes, created after `after`, and run
+    again whenever one of them changes (a replaced or updated service is gated too)."""
     return command.local.Command(
         name,
         create=gate_script(what, probe, access.gate_timeout_seconds, access.gate_interval_seconds),
         interpreter=["/bin/bash", "-c"],
-        triggers=[r.urn for r in after],
+        triggers=[version_of(r) for r in after],
         opts=pulumi.ResourceOptions(parent=parent, depends_on=after),
     )
