@@ -58,6 +58,44 @@ BAD = [
         "agent-os:langfusePublicKey",
         "required when agent-os:integrations.langfuse is true",
     ),
+    # Image references: the registry grammar (lowercase repository, tag or digest).
+    ({"agent-os:images": {"overrides": {"caddy": "Caddy:2.10.2"}}}, "agent-os:images.overrides", "reference"),
+    ({"agent-os:images": {"overrides": {"caddy": "caddy:2.10 2"}}}, "agent-os:images.overrides", "reference"),
+    (
+        {"agent-os:images": {"overrides": {"caddy": "caddy@sha256:abc"}}},
+        "agent-os:images.overrides",
+        "reference",
+    ),
+    (
+        {"agent-os:images": {"mirror": "https://registry.internal:5000"}},
+        "agent-os:images.mirror",
+        "host[:port]",
+    ),
+    ({"agent-os:images": {"mirror": "registry internal"}}, "agent-os:images.mirror", "host[:port]"),
+    # DNS names: every label 1-63 characters, no leading or trailing hyphen.
+    ({"agent-os:edge": {"zone": "agents-.arpa"}}, "agent-os:edge.zone", "label"),
+    ({"agent-os:edge": {"zone": "x" * 64 + ".arpa"}}, "agent-os:edge.zone", "label"),
+    # URLs: scheme and host present, no credentials inside.
+    (
+        {"agent-os:core": {"keycloak": {"adminUrl": "sso.example.org"}}},
+        "agent-os:core.keycloak.adminUrl",
+        "URL",
+    ),
+    (
+        {"agent-os:core": {"openbao": {"adminUrl": "https://root:hunter2@bao.example.org"}}},
+        "agent-os:core.openbao.adminUrl",
+        "credentials",
+    ),
+    (
+        {"agent-os:app": {"langfuseHost": "https://pk:sk@langfuse.example.org"}},
+        "agent-os:app.langfuseHost",
+        "credentials",
+    ),
+    (
+        {"agent-os:fleet": {"eunomiaRemoteUrl": "ftp://eunomia.example.org"}},
+        "agent-os:fleet.eunomiaRemoteUrl",
+        "URL",
+    ),
 ]
 
 

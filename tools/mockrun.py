@@ -100,12 +100,12 @@ def unwrap(v: Any) -> Any:
 
 
 @functools.cache
-def mint_root_ca(zone: str) -> dict[str, str]:
+def mint_root_ca() -> dict[str, str]:
     """Run the stack's root-CA step (components/edge/caddy.py) as `pulumi up` would: the
     mocks' stand-in for its output, so a real Caddy (tests/verify) gets a valid CA."""
     done = subprocess.run(
         ["/bin/sh", "-c", ROOT_CA_SCRIPT],
-        env={**os.environ, "ZONE": zone},
+        env=dict(os.environ),
         capture_output=True,
         text=True,
         check=False,
@@ -148,7 +148,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
                     ),
                 )
             if args.name == "caddy-root-ca":  # a real CA from the step's own script (cached)
-                state.setdefault("stdout", json.dumps(mint_root_ca(str(state["environment"]["ZONE"]))))
+                state.setdefault("stdout", json.dumps(mint_root_ca()))
             state.setdefault("stdout", "ready")
             state.setdefault("stderr", "")
         elif args.typ == "docker:index/network:Network":

@@ -107,7 +107,7 @@ def check_caddyfile(content: str) -> Result:
         env["HOME"] = str(path.parent)
         # The root CA the Caddyfile names is a Docker secret in the stack: mint one with the
         # stack's own step and point the file at it, so validation provisions the real CA.
-        pem = mockrun.mint_root_ca("validate.agents.arpa")
+        pem = mockrun.mint_root_ca()
         text = path.read_text()
         for target, body in ((ROOT_CERT_FILE, pem["cert"]), (ROOT_KEY_FILE, pem["key"])):
             local = path.parent / Path(target).name

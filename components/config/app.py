@@ -32,11 +32,11 @@ from __future__ import annotations
 import json
 import re
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import ConfigModel
+from .base import ConfigModel, HttpUrl
 
 
 class QueueBackend(StrEnum):
@@ -174,7 +174,7 @@ class AppConfig(ConfigModel):
     auth_jwt_audience: str | None = None
     enable_otel: bool = True
     # Langfuse is not deployed by this program; where it runs (https in prod).
-    langfuse_host: Annotated[str, Field(pattern=r"^https?://[^\s/]+(/[^\s]*)?$")] | None = None
+    langfuse_host: HttpUrl | None = None
     langfuse_capture_content: bool = False
     # Pass-through for newer agent-utilities releases (platform.md appendix A).
     extra: dict[str, Any] = Field(default_factory=dict)

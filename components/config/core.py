@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from .base import ConfigModel
+from .base import ConfigModel, HttpUrl
 from .resources import Resources
 
 PG_NAME = r"^[a-z_][a-z0-9_]{0,62}$"
@@ -35,7 +35,7 @@ class OpenBaoConfig(ConfigModel):
     recovery_shares: Annotated[int, Field(ge=1, le=10)] = 1
     recovery_threshold: Annotated[int, Field(ge=1, le=10)] = 1
     seal_key_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = "agent-os-1"
-    admin_url: str | None = None  # default https://openbao.<zone>
+    admin_url: HttpUrl | None = None  # default https://openbao.<zone>
 
     @property
     def member_names(self) -> list[str]:
@@ -53,7 +53,7 @@ class KeycloakConfig(ConfigModel):
     # Password: agent-os:platformAdminPassword (secret), generated when unset.
     platform_admin: Annotated[str, Field(pattern=r"^[a-z][a-z0-9._-]{0,62}$")] = "platform-admin"
     start_period: Annotated[str, Field(pattern=r"^[0-9]+[smh]$")] = "180s"
-    admin_url: str | None = None  # default https://sso.<zone>
+    admin_url: HttpUrl | None = None  # default https://sso.<zone>
     client_timeout_seconds: Annotated[int, Field(ge=5, le=300)] = 30
 
 
@@ -73,7 +73,7 @@ class PortainerConfig(ConfigModel):
     agent_resources: Resources = Resources(memory="128m", cpus=0.25)
     node_label: str = "portainer"
     admin_user: str = "admin"
-    admin_url: str | None = None  # default https://portainer.<zone>
+    admin_url: HttpUrl | None = None  # default https://portainer.<zone>
     gitops: GitOpsConfig = GitOpsConfig()
 
 

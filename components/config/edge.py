@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from .base import ConfigModel
+from .base import ConfigModel, DnsZone, HttpUrl
 from .resources import Resources
 
 
@@ -22,11 +22,11 @@ class DnsConfig(ConfigModel):
     forwarders: list[str] = Field(default_factory=lambda: ["1.1.1.1", "9.9.9.9"])
     ttl: Annotated[int, Field(ge=30, le=86400)] = 300
     # How the operator's machine reaches the Technitium API (README: "Admin access").
-    api_url: str | None = None
+    api_url: HttpUrl | None = None
 
 
 class EdgeConfig(ConfigModel):
-    zone: Annotated[str, Field(pattern=r"^([a-z0-9-]+\.)+arpa$")] = "agents.arpa"
+    zone: Annotated[DnsZone, Field(pattern=r"^([a-z0-9-]+\.)+arpa$")] = "agents.arpa"
     # Addresses of the edge nodes; every routed hostname gets an A record for each.
     ingress_addresses: Annotated[list[str], Field(min_length=1)] = Field(
         default_factory=lambda: ["127.0.0.1"]

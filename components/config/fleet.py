@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from .base import ConfigModel
+from .base import ConfigModel, HttpUrl
 from .resources import Resources
 
 Replicas = Annotated[int, Field(ge=0, le=1000)]
@@ -163,7 +163,7 @@ class FleetConfig(ConfigModel):
     # graph-os reaches connector <name> at this URL ({name} is the registry/service name).
     mcp_url_template: str = "http://{name}:8000/mcp"
     # EUNOMIA_TYPE=remote + EUNOMIA_REMOTE_URL on every connector, when set.
-    eunomia_remote_url: str | None = None
+    eunomia_remote_url: HttpUrl | None = None
     # Credentials a connector needs, by connector name: the env variable names it reads.
     # Values: the secret object agent-os:connectorCredentials ({connector: {VAR: value}}),
     # e.g. `pulumi config set --secret --path 'agent-os:connectorCredentials.github-mcp.GITHUB_TOKEN'`.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from .base import ConfigModel
+from .base import ConfigModel, ImageReference, RegistryHost
 
 # Pinned defaults. `latest` is never a default; see policy `image-pinned`.
 DEFAULT_IMAGES: dict[str, str] = {
@@ -44,8 +44,8 @@ def split_registry(ref: str) -> tuple[str, str]:
 
 class ImagesConfig(ConfigModel):
     # e.g. "registry.internal:5000": every image is pulled from there instead.
-    mirror: str | None = None
-    overrides: dict[str, str] = Field(default_factory=dict)
+    mirror: RegistryHost | None = None
+    overrides: dict[str, ImageReference] = Field(default_factory=dict)
     # Connectors come from the registry file with `:latest`; allow it only explicitly.
     allow_latest_connectors: bool = False
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import ConfigModel
+from .base import ConfigModel, HttpUrl
 
 # The node label in which day 0 records which labels it manages (so it can remove stale ones).
 MANAGED_LABELS = "agent-os.managed-labels"
@@ -75,7 +75,7 @@ class TopologyConfig(ConfigModel):
     """The topology manifest (recipe step 9). Always a stack output; `post` also sends it."""
 
     post: bool = False
-    url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None  # graph-os endpoint
+    url: HttpUrl | None = None  # graph-os endpoint
 
 
 class InventoryConfig(ConfigModel):

@@ -26,11 +26,12 @@ from ..swarm.routes import Route
 from .caddyfile import ADMIN_PORT, ROOT_CERT_FILE, ROOT_KEY_FILE, render_caddyfile
 
 # Mint the stack's root CA on the machine running `pulumi up` (openssl), once: no triggers,
-# so it lives as long as the stack. The zone arrives as an env var, never spliced into code.
+# so it lives as long as the stack. Nothing from config reaches the script (a subject with
+# the zone would also break on long zones: a CN holds at most 64 characters).
 ROOT_CA_SCRIPT = """set -eu
 d=$(mktemp -d); trap 'rm -rf "$d"' EXIT
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \\
-  -subj "/CN=agent-os root for $ZONE" -addext "basicConstraints=critical,CA:TRUE" \\
+  -subj "/CN=agent-os stack root" -addext "basicConstraints=critical,CA:TRUE" \\
   -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$d/key" -out "$d/cert" 2>/dev/null
 python3 -c 'import json, sys; print(json.dumps({"cert": open(sys.argv[1]).read(), "key": open(sys.argv[2]).read()}))' \\
   "$d/cert" "$d/key"
@@ -42,7 +43,6 @@ def root_ca(platform: Platform, parent: pulumi.Resource) -> command.local.Comman
         "caddy-root-ca",
         create=ROOT_CA_SCRIPT,
         interpreter=["/bin/sh", "-c"],
-        environment={"ZONE": platform.cfg.edge.zone},
         logging=command.local.Logging.NONE,
         opts=pulumi.ResourceOptions(parent=parent, additional_secret_outputs=["stdout"]),
     )
