@@ -9,7 +9,7 @@ import time
 import pydantic
 import pytest
 
-from components.config.access import AccessConfig
+from components.config.access import AccessConfig, Trust
 from components.swarm.gate import Probe, gate_script
 from tools import mockrun
 
@@ -44,13 +44,38 @@ def test_gate_passes_once_the_port_listens() -> None:
 def test_http_probe_pins_name_and_tls_choice() -> None:
     p = Probe.http(
         "https://dns.agents.arpa/x",
-        AccessConfig(ca_file="/etc/ca.pem"),
+        Trust(insecure=False, ca_file="/etc/ca.pem"),
         resolve="dns.agents.arpa:443:10.0.0.5",
     )
     assert "--resolve dns.agents.arpa:443:10.0.0.5" in p.test
     assert "--cacert /etc/ca.pem" in p.test and " -k " not in p.test
-    insecure = Probe.http("https://x.arpa/", AccessConfig())
-    assert " -k " in insecure.test
+    insecure = Probe.http("https://x.arpa/", Trust(insecure=True, ca_file="/etc/ca.pem"))
+    assert " -k " in insecure.test and "--cacert" not in insecure.test
+
+
+def test_tls_is_verified_by_default_against_the_stacks_own_root() -> None:
+    run = mockrun.run("staging")
+    root_file = ".agent-os/staging/caddy-root.pem"
+    writer = run.one("command:local:Command", "caddy-root-ca-file").plain
+    assert writer["environment"]["CA_PATH"] == root_file
+    gates = [
+        r
+        for r in run.by_type("command:local:Command")
+        if r.name.endswith("-ready") and "curl" in r.plain["create"]
+    ]
+    assert gates
+    for g in gates:
+        assert f"--cacert {root_file}" in g.plain["create"] and " -k " not in g.plain["create"], g.name
+    kc = run.one("pulumi:providers:keycloak", "keycloak").plain
+    assert (
+        kc.get("tlsInsecureSkipVerify") in (False, "false") and "BEGIN CERTIFICATE" in kc["rootCaCertificate"]
+    )
+    vault = run.one("pulumi:providers:vault", "vault").plain
+    assert vault.get("skipTlsVerify") in (False, "false") and vault["caCertFile"] == root_file
+    for name in ("dns-records", "openbao-init", "portainer-oauth"):
+        env = run.one("command:local:Command", name).plain["environment"]
+        flags = {k: v for k, v in env.items() if k.endswith(("_INSECURE", "_CA_FILE"))}
+        assert set(flags.values()) == {"0", root_file}, (name, flags)
 
 
 HOSTILE_HOSTS = [

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -29,6 +30,14 @@ def host_or_address(v: str) -> str:
     return v
 
 
+@dataclass(frozen=True)
+class Trust:
+    """How the admin clients check TLS: against `ca_file`, or not at all when `insecure`."""
+
+    insecure: bool
+    ca_file: str
+
+
 class AccessConfig(ConfigModel):
     # Postgres is never published. With `adminTunnel` the program runs a loopback-bound
     # socat container on the manager (data network is attachable for that reason only);
@@ -37,9 +46,11 @@ class AccessConfig(ConfigModel):
     postgres_host: Annotated[str, AfterValidator(host_or_address)] = "127.0.0.1"
     postgres_port: Annotated[int, Field(ge=1, le=65535)] = 15432
     admin_tunnel: bool = True
-    # HTTP admin endpoints go through Caddy (https://<svc>.<zone>). `tls internal` means
-    # the operator either trusts Caddy's root (caFile) or accepts it unverified.
+    # HTTP admin endpoints go through Caddy (https://<svc>.<zone>), whose certificates come
+    # from the stack's own root CA: the program writes it to .agent-os/<stack>/caddy-root.pem
+    # and verifies TLS against it. `caFile` trusts another root instead (your own endpoints);
+    # `insecureTls` (explicit opt-in) skips verification.
     ca_file: str | None = None
-    insecure_tls: bool = True
+    insecure_tls: bool = False
     gate_timeout_seconds: Annotated[int, Field(ge=10, le=3600)] = 600
     gate_interval_seconds: Annotated[int, Field(ge=1, le=60)] = 5

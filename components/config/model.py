@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .access import AccessConfig
+from .access import AccessConfig, Trust
 from .app import AppConfig, QueueBackend
 from .base import ConfigModel
 from .core import CoreConfig
@@ -42,6 +42,18 @@ class StackConfig(ConfigModel):
     inventory: InventoryConfig = InventoryConfig()
     # Set by the loader from the Pulumi stack name; not a config key.
     stack: str = Field(default="dev", exclude=True)
+
+    @property
+    def trust(self) -> Trust:
+        """The root the admin clients verify TLS against: agent-os:access.caFile, else the
+        stack's own Caddy root, written by the edge layer (project-relative path)."""
+        a = self.access
+        return Trust(insecure=a.insecure_tls, ca_file=a.ca_file or self.stack_root_file)
+
+    @property
+    def stack_root_file(self) -> str:
+        """Where the edge layer writes the stack's Caddy root certificate (public)."""
+        return f".agent-os/{self.stack}/caddy-root.pem"
 
     def sizing(self) -> Sizing:
         """Shard count, workers, Kafka partitions: explicit config wins over agent-os:capacity."""

@@ -74,7 +74,7 @@ class CoreLayer(pulumi.ComponentResource):
             database = keycloak_database(platform, data, db_password, self)
             self.keycloak = keycloak_service(platform, data, database, db_password, admin_password, self)
             provider, self.keycloak_gate = keycloak_provider(
-                platform, admin_password, [self.keycloak, *edge_ready], self
+                platform, admin_password, [self.keycloak, *edge_ready], edge.root_ca_pem, self
             )
             self.realm = KeycloakRealm(
                 platform,

@@ -154,6 +154,7 @@ def keycloak_provider(
     platform: Platform,
     admin_password: pulumi.Output[str],
     after: list[pulumi.Resource],
+    root_ca_pem: pulumi.Output[str],
     parent: pulumi.Resource,
 ) -> tuple[keycloak.Provider, pulumi.Resource]:
     """Gate on the realm discovery document through Caddy, then a provider configured from
@@ -168,7 +169,7 @@ def keycloak_provider(
     gate = readiness_gate(
         "keycloak-ready",
         "Keycloak",
-        Probe.http(f"{url}/realms/master/.well-known/openid-configuration", acc, resolve),
+        Probe.http(f"{url}/realms/master/.well-known/openid-configuration", cfg.trust, resolve),
         acc,
         after,
         parent,
@@ -183,8 +184,9 @@ def keycloak_provider(
         password=admin_password,
         initial_login=False,
         client_timeout=kc.client_timeout_seconds,
-        tls_insecure_skip_verify=acc.insecure_tls and not acc.ca_file,
-        root_ca_certificate=Path(acc.ca_file).read_text() if acc.ca_file else None,
+        tls_insecure_skip_verify=cfg.trust.insecure,
+        # Your own root (access.caFile), else the stack's Caddy root itself.
+        root_ca_certificate=Path(acc.ca_file).read_text() if acc.ca_file else root_ca_pem,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[gate]),
     )
     return provider, gate

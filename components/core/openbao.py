@@ -169,7 +169,9 @@ def openbao_cluster(
     reachable = readiness_gate(
         "openbao-reachable",
         "OpenBao API (answering, sealed or not)",
-        Probe.http(f"{url}/v1/sys/health?standbyok=true&uninitcode=200&sealedcode=200", acc, resolve),
+        Probe.http(
+            f"{url}/v1/sys/health?standbyok=true&uninitcode=200&sealedcode=200", platform.cfg.trust, resolve
+        ),
         acc,
         [*services, *after],
         parent,
@@ -177,8 +179,8 @@ def openbao_cluster(
     env: dict[str, pulumi.Input[str]] = {
         "BAO_URL": url,
         "BAO_CONNECT": resolve.rsplit(":", 1)[1] if resolve else "",
-        "BAO_INSECURE": "1" if acc.insecure_tls and not acc.ca_file else "0",
-        "BAO_CA_FILE": acc.ca_file or "",
+        "BAO_INSECURE": "1" if platform.cfg.trust.insecure else "0",
+        "BAO_CA_FILE": platform.cfg.trust.ca_file,
         "BAO_RECOVERY_SHARES": str(b.recovery_shares),
         "BAO_RECOVERY_THRESHOLD": str(b.recovery_threshold),
     }
@@ -207,7 +209,7 @@ def openbao_cluster(
     unsealed = readiness_gate(
         "openbao-unsealed",
         "OpenBao (initialised, unsealed, active or standby)",
-        Probe.http(f"{url}/v1/sys/health?standbyok=true", acc, resolve),
+        Probe.http(f"{url}/v1/sys/health?standbyok=true", platform.cfg.trust, resolve),
         acc,
         [init],
         parent,
@@ -218,7 +220,6 @@ def openbao_cluster(
 def vault_provider(platform: Platform, cluster: OpenBaoCluster, parent: pulumi.Resource) -> vault.Provider:
     """Address is preview-known config; the token only exists after init, so on the very first
     preview it is unknown and the vault resources show as creates with unknown outputs."""
-    acc = platform.cfg.access
     return vault.Provider(
         "vault",
         address=admin_url(platform),
@@ -227,8 +228,8 @@ def vault_provider(platform: Platform, cluster: OpenBaoCluster, parent: pulumi.R
         skip_child_token=True,
         skip_get_vault_version=True,
         vault_version_override=VAULT_API_VERSION,
-        skip_tls_verify=acc.insecure_tls and not acc.ca_file,
-        ca_cert_file=acc.ca_file,
+        skip_tls_verify=platform.cfg.trust.insecure,
+        ca_cert_file=platform.cfg.trust.ca_file,
         max_retries=5,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[cluster.unsealed]),
     )

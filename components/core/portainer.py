@@ -98,13 +98,12 @@ def _api_env(
 ) -> tuple[str, dict[str, pulumi.Input[str]]]:
     cfg = platform.cfg
     p = cfg.core.portainer
-    acc = cfg.access
     url = (p.admin_url or f"https://{cfg.edge.host(PORTAINER_HOST)}").rstrip("/")
     return url, {
         "PT_URL": url,
         "PT_CONNECT": "" if p.admin_url else cfg.edge.ingress_addresses[0],
-        "PT_INSECURE": "1" if acc.insecure_tls and not acc.ca_file else "0",
-        "PT_CA_FILE": acc.ca_file or "",
+        "PT_INSECURE": "1" if cfg.trust.insecure else "0",
+        "PT_CA_FILE": cfg.trust.ca_file,
         "PT_USER": p.admin_user,
         "PT_PASSWORD": admin_password,
     }
@@ -136,7 +135,7 @@ def portainer(
     gate = readiness_gate(
         "portainer-ready",
         "Portainer API",
-        Probe.http(f"{url}/api/system/status", cfg.access, resolve),
+        Probe.http(f"{url}/api/system/status", cfg.trust, resolve),
         cfg.access,
         [server, agent, *after],
         parent,

@@ -119,10 +119,7 @@ class Topology(pulumi.ComponentResource):
                     "agent-os:inventory.topology.post needs OpenBao, Keycloak and a url (config check)"
                 )
             secret_path, secret_field = openbao.refs[CLIENT_SECRET_KEY].removeprefix("vault://").split("#")
-            acc = cfg.access
-            tls = (
-                f"--cacert {shlex.quote(acc.ca_file)}" if acc.ca_file else ("-k" if acc.insecure_tls else "")
-            )
+            tls = "-k" if cfg.trust.insecure else f"--cacert {shlex.quote(cfg.trust.ca_file)}"
             self.post = command.local.Command(
                 "topology-post",
                 create=post_script(tls),

@@ -11,7 +11,7 @@ import pulumi_docker as docker
 from ..swarm import Platform
 from ..swarm.routes import Route, check_unique
 from ..swarm.secretvalues import StackSecrets
-from .caddy import caddy, root_ca
+from .caddy import caddy, root_ca, root_ca_file, root_certificate
 from .technitium import DNS_ROUTE, dns_records, technitium
 
 
@@ -20,6 +20,7 @@ class EdgeOutputs:
     zone: str
     urls: dict[str, str]  # route host -> https URL
     login_origins: dict[str, list[str]]  # Keycloak client id -> origins of its routes
+    root_ca_pem: pulumi.Output[str]  # the stack's Caddy root certificate (admin clients trust it)
     caddy: docker.Service
     dns_ready: command.local.Command  # passes once Caddy routes and Technitium answers
 
@@ -46,15 +47,18 @@ class EdgeLayer(pulumi.ComponentResource):
         password = secrets.value("technitiumAdminPassword")
         self.technitium = technitium(platform, password, self)
         self.root_ca = root_ca(platform, self)
+        self.root_cert = root_certificate(self.root_ca)
+        self.root_ca_file = root_ca_file(platform, self.root_cert, self)
         self.caddy = caddy(platform, all_routes, self.root_ca, self)
         self.dns_gate, self.dns_records = dns_records(
-            platform, all_routes, password, [self.caddy, self.technitium], self
+            platform, all_routes, password, [self.caddy, self.technitium, self.root_ca_file], self
         )
         zone = platform.cfg.edge.zone
         self.outputs = EdgeOutputs(
             zone=zone,
             urls={r.host: f"https://{r.fqdn(zone)}" for r in all_routes},
             login_origins=login_origins(all_routes, zone),
+            root_ca_pem=self.root_cert,
             caddy=self.caddy,
             dns_ready=self.dns_gate,
         )

@@ -51,6 +51,27 @@ def root_ca(platform: Platform, parent: pulumi.Resource) -> command.local.Comman
 EDGE_LABEL = "edge"
 
 
+def root_certificate(root: command.local.Command) -> pulumi.Output[str]:
+    """The root's certificate (public; the key stays a secret)."""
+    return pulumi.Output.unsecret(root.stdout.apply(lambda out: str(json.loads(out)["cert"])))
+
+
+def root_ca_file(
+    platform: Platform, cert: pulumi.Output[str], parent: pulumi.Resource
+) -> command.local.Command:
+    """Write the stack's root certificate where the admin clients read it (project-relative)."""
+    write = 'mkdir -p "$(dirname "$CA_PATH")" && printf \'%s\' "$CA_PEM" > "$CA_PATH"'
+    return command.local.Command(
+        "caddy-root-ca-file",
+        create=write,
+        update=write,
+        delete='rm -f "$CA_PATH"',
+        interpreter=["/bin/sh", "-c"],
+        environment={"CA_PATH": platform.cfg.stack_root_file, "CA_PEM": cert},
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
 def caddy(
     platform: Platform, routes: list[Route], root: command.local.Command, parent: pulumi.Resource
 ) -> docker.Service:

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_command as command
 import pulumi_docker as docker
 
-from ..config.access import AccessConfig
+from ..config.access import AccessConfig, Trust
 
 # bash's /dev/tcp connect with the host and port as positional parameters.
 TCP_CONNECT = 'exec 3<>"/dev/tcp/$1/$2"'
@@ -32,14 +32,10 @@ class Probe:
         )
 
     @staticmethod
-    def http(url: str, access: AccessConfig, resolve: str | None = None) -> Probe:
+    def http(url: str, trust: Trust, resolve: str | None = None) -> Probe:
         """`resolve` ("host:port:ip") pins the name before internal DNS exists."""
         pin = f"--resolve {shlex.quote(resolve)} " if resolve else ""
-        tls = (
-            f"--cacert {shlex.quote(access.ca_file)}"
-            if access.ca_file
-            else ("-k" if access.insecure_tls else "")
-        )
+        tls = "-k" if trust.insecure else f"--cacert {shlex.quote(trust.ca_file)}"
         return Probe(url, f"curl -fsS -o /dev/null --max-time 5 {pin}{tls} {shlex.quote(url)}")
 
 
