@@ -12,12 +12,16 @@ import shutil
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import docker
 from docker.errors import DockerException, ImageNotFound
 from docker.models.containers import Container
+
+from components.config.data import KafkaConfig, KafkaPartitions
+from components.data import kafka as program_kafka
 
 from .recipes import RECIPES
 
@@ -60,6 +64,13 @@ KC_READY = (
     "printf 'GET /health/ready HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && "
     "read -r status <&3 && [[ $status == *' 200'* ]]"
 )
+
+# Pulumi.staging.yaml's data.kafka: one broker, kg_tasks/agent_turns with 3 partitions.
+KAFKA_STAGING = KafkaConfig(brokers=1, partitions=KafkaPartitions(kg_tasks=3, kg_staging=1, agent_turns=3))
+# components/data/kafka.py broker(): the service's healthcheck and user.
+KAFKA_BS = f"127.0.0.1:{program_kafka.CLIENT_PORT}"
+KAFKA_HEALTH = f"{program_kafka.BIN}/kafka-broker-api-versions.sh --bootstrap-server {KAFKA_BS} >/dev/null"
+KAFKA_USER = "1000:1000"
 
 
 class CheckError(AssertionError):
@@ -235,6 +246,79 @@ def check_keycloak(client: docker.DockerClient, image: str, scratch: Path) -> No
         c.remove(force=True, v=True)
 
 
+def check_kafka(client: docker.DockerClient, image: str, scratch: Path) -> None:
+    """One broker with broker_env() of the staging config on a fresh volume, then kafka-init's
+    own script (read-only root, /tmp tmpfs, user 1000:1000) from a second container; one
+    message through kg_tasks; a broker restart keeps the formatted log dir and the message."""
+    k = KAFKA_STAGING
+    bin_dir = program_kafka.BIN
+    host = program_kafka.broker_name(1)  # the advertised and voter host name
+    bs = f"{host}:{program_kafka.CLIENT_PORT}"
+    suffix = uuid.uuid4().hex[:8]
+    out = run_once(client, image, ["id", "-u"])
+    expect(out.strip() == "1000", "image default user is 1000 (appuser)", out)
+    (scratch / "topics.txt").write_text(program_kafka.topics_file(k))
+    (scratch / "kafka-init.sh").write_text(program_kafka.init_script(k))
+    for f in ("topics.txt", "kafka-init.sh"):
+        (scratch / f).chmod(0o444)
+    net = client.networks.create(f"check-kafka-{suffix}", driver="bridge")
+    vol = client.volumes.create(f"check-kafka-{suffix}-data")
+    made: list[Container] = []
+    try:
+        broker = client.containers.create(
+            image, environment=program_kafka.broker_env(k, 1), user=KAFKA_USER,
+            name=f"check-kafka-1-{suffix}", volumes={vol.name: {"bind": "/var/lib/kafka/data", "mode": "rw"}},
+        )  # fmt: skip
+        made.append(broker)
+        net.connect(broker, aliases=[host])
+        broker.start()
+        wait_until(broker, KAFKA_HEALTH, 240, "broker healthcheck (program's command)")
+        print("  ok: broker healthcheck passes (broker_env, user 1000:1000, fresh volume)")
+        init = client.containers.create(
+            image, ["/bin/sh", "/etc/agent-os/kafka-init.sh"], user=KAFKA_USER, read_only=True,
+            tmpfs={"/tmp": "size=16m"}, name=f"check-kafka-init-{suffix}",
+            volumes={
+                str(scratch / "topics.txt"): {"bind": program_kafka.TOPICS_FILE, "mode": "ro"},
+                str(scratch / "kafka-init.sh"): {"bind": "/etc/agent-os/kafka-init.sh", "mode": "ro"},
+            },
+        )  # fmt: skip
+        made.append(init)
+        net.connect(init)
+        init.start()
+        wait_until(init, "test -f /tmp/topics-ready", 300, "kafka-init topics-ready (program's script)")
+        rc, out = sh(init, f"{bin_dir}/kafka-topics.sh --bootstrap-server {bs} --describe --topic kg_tasks")
+        expect(
+            rc == 0 and "PartitionCount: 3" in out and "retention.ms=259200000" in out,
+            "kafka-init (read-only root, user 1000) created kg_tasks: 3 partitions, retention.ms",
+            out,
+        )
+        msg = f"agent-os-check-{suffix}"
+        produce = f"echo {msg} | {bin_dir}/kafka-console-producer.sh --bootstrap-server {bs} --topic kg_tasks"
+        rc, out = sh(init, produce)
+        expect(rc == 0, "produced one message to kg_tasks", out)
+        consume = (
+            f"{bin_dir}/kafka-console-consumer.sh --bootstrap-server {bs} --topic kg_tasks "
+            "--from-beginning --max-messages 1 --timeout-ms 60000"
+        )
+        rc, out = sh(init, consume)
+        expect(rc == 0 and msg in out, "consumed it back from kg_tasks", out)
+        rc, out = sh(broker, "cat /var/lib/kafka/data/meta.properties")
+        expect(
+            f"cluster.id={k.cluster_id}" in out and "node.id=1" in out,
+            "log dir formatted with the program's CLUSTER_ID and node id",
+            out,
+        )
+        broker.restart(timeout=60)
+        wait_until(broker, KAFKA_HEALTH, 240, "broker healthcheck after restart")
+        rc, out = sh(init, consume)
+        expect(rc == 0 and msg in out, "restart: already-formatted volume reused, message still there", out)
+    finally:
+        for c in made:
+            c.remove(force=True, v=True)
+        vol.remove(force=True)
+        net.remove()
+
+
 CHECKS: dict[str, Callable[[docker.DockerClient, str, Path], None]] = {
     "postgres": check_postgres,
     "caddy": check_caddy,
@@ -242,6 +326,7 @@ CHECKS: dict[str, Callable[[docker.DockerClient, str, Path], None]] = {
     "agent-utilities": check_agent_utilities,
     "epistemic-graph": check_epistemic_graph,
     "keycloak": check_keycloak,
+    "kafka": check_kafka,
 }
 
 

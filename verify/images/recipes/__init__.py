@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..recipe import Recipe
-from . import agent_utilities, caddy, epistemic_graph, keycloak, openbao, postgres
+from . import agent_utilities, caddy, epistemic_graph, kafka, keycloak, openbao, postgres
 
 RECIPES: dict[str, Recipe] = {
     r.name: r
@@ -14,5 +14,6 @@ RECIPES: dict[str, Recipe] = {
         agent_utilities.RECIPE,
         epistemic_graph.RECIPE,
         keycloak.RECIPE,
+        kafka.RECIPE,
     )
 }
