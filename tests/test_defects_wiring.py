@@ -184,3 +184,15 @@ def test_every_database_is_made_from_a_template_that_has_age(stack: str) -> None
     assert {d.inputs["name"] for d in dbs} >= {"agent_kg", "agent_state", "keycloak"}
     for d in dbs:
         assert template.urn in d.dependencies, d.name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_kafka_heap_fits_inside_the_brokers_memory_limit(stack: str) -> None:
+    """kafka-server-start.sh defaults to -Xmx1G -Xms1G: with staging's 1g limit the JVM heap
+    alone would fill the container (found running the real broker)."""
+    run = evaluate(stack)
+    svc = run.services()["kafka-1"].plain
+    limit = svc["taskSpec"]["resources"]["limits"]["memoryBytes"]
+    opts = container(run, "kafka-1")["env"]["KAFKA_HEAP_OPTS"]
+    xmx = re.search(r"-Xmx(\d+)m", opts)
+    assert xmx and int(xmx.group(1)) * 1024**2 <= limit // 2

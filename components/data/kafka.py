@@ -74,7 +74,13 @@ def broker_env(k: KafkaConfig, n: int) -> dict[str, str]:
         "KAFKA_LOG_RETENTION_HOURS": str(k.retention_hours),
         "KAFKA_MESSAGE_MAX_BYTES": str(k.max_message_bytes),
         "KAFKA_REPLICA_FETCH_MAX_BYTES": str(k.max_message_bytes),
+        # The start script's default heap is 1 GiB, the whole of a small limit: half of it.
+        "KAFKA_HEAP_OPTS": f"-Xmx{heap_mb(k)}m -Xms{heap_mb(k)}m",
     }
+
+
+def heap_mb(k: KafkaConfig) -> int:
+    return max(256, k.resources.memory_bytes // 2 // 1024**2)
 
 
 def broker(platform: Platform, n: int, parent: pulumi.Resource) -> docker.Service:
