@@ -28,11 +28,15 @@ class FakeTechnitium:
         self.records: dict[tuple[str, str], str] = {}  # (name, ip) -> comment
         self.calls: list[str] = []
         self.fail_on: str | None = None
+        self.queries: list[str] = []  # every request's query string (what access logs keep)
+        self.malformed_on: str | None = None
 
     def handle(self, path: str, q: dict[str, str]) -> dict[str, Any]:
         self.calls.append(path)
         if path == self.fail_on:
             return {"status": "error", "errorMessage": "injected failure"}
+        if path == self.malformed_on:
+            return {"status": "ok"}  # no response body where one is expected
         if path == "/api/user/login":
             if q.get("pass") != self.password:
                 return {"status": "error", "errorMessage": "Invalid username or password"}
@@ -70,8 +74,17 @@ def fake() -> Iterator[tuple[FakeTechnitium, str]]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            self._answer("")
+
+        def do_POST(self) -> None:
+            # Technitium takes every API call as GET or as a POST form.
+            n = int(self.headers.get("Content-Length") or 0)
+            self._answer(self.rfile.read(n).decode())
+
+        def _answer(self, form: str) -> None:
             u = urllib.parse.urlsplit(self.path)
-            q = dict(urllib.parse.parse_qsl(u.query))
+            state.queries.append(u.query)
+            q = dict(urllib.parse.parse_qsl(u.query)) | dict(urllib.parse.parse_qsl(form))
             body = json.dumps(state.handle(u.path, q)).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -151,3 +164,26 @@ def test_wrong_password_is_a_clear_error(fake: tuple[FakeTechnitium, str]) -> No
     assert out.returncode == 1
     assert "Invalid username or password" in out.stderr
     assert out.stdout == ""
+
+
+def test_credentials_never_travel_in_a_query_string(fake: tuple[FakeTechnitium, str]) -> None:
+    state, url = fake
+    out = _run(url, [{"name": "a.agents.arpa", "ip": "10.0.0.1"}])
+    assert out.returncode == 0, out.stderr
+    assert state.queries and all("pw" not in q and "tok" not in q for q in state.queries), state.queries
+
+
+def test_a_malformed_reply_is_reported_as_such(fake: tuple[FakeTechnitium, str]) -> None:
+    state, url = fake
+    state.zones.add("agents.arpa")
+    state.malformed_on = "/api/zones/records/get"
+    out = _run(url, [{"name": "a.agents.arpa", "ip": "10.0.0.1"}])
+    assert out.returncode == 1
+    assert "environment variable" not in out.stderr and "/api/zones/records/get" in out.stderr
+
+
+def test_prune_never_creates_the_zone(fake: tuple[FakeTechnitium, str]) -> None:
+    state, url = fake
+    out = _run(url, [], mode="prune")
+    assert out.returncode == 0, out.stderr
+    assert state.zones == set() and "/api/zones/create" not in state.calls

@@ -46,9 +46,12 @@ class Client:
         return connect(self.base_url, self.connect_to, self.insecure, self.ca_file, self.timeout)
 
     def call(self, path: str, **params: str) -> dict[str, Any]:
+        """POST form (Technitium takes either): the password and the session token stay out
+        of URLs, so no access log or proxy ever records them."""
         u = urllib.parse.urlsplit(self.base_url)
-        query = urllib.parse.urlencode(params)
-        status, body = fetch(self._conn(), "GET", f"{u.path.rstrip('/')}{path}?{query}", {"Host": u.netloc})
+        form = urllib.parse.urlencode(params)
+        headers = {"Host": u.netloc, "Content-Type": "application/x-www-form-urlencoded"}
+        status, body = fetch(self._conn(), "POST", f"{u.path.rstrip('/')}{path}", headers, form)
         if status != 200:
             raise ApiError(f"{path}: HTTP {status}")
         try:
@@ -69,18 +72,32 @@ def login(c: Client, user: str, password: str) -> str:
     return str(token)
 
 
+def response(reply: dict[str, Any], path: str, key: str) -> list[dict[str, Any]]:
+    """`reply["response"][key]`, a list; anything else is a malformed reply, said as such."""
+    body = reply.get("response")
+    items = body.get(key) if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        raise ApiError(f"{path}: malformed reply (no response.{key} list)")
+    return items
+
+
+def zone_exists(c: Client, token: str, zone: str) -> bool:
+    zones = response(c.call("/api/zones/list", token=token), "/api/zones/list", "zones")
+    return any(z.get("name") == zone for z in zones)
+
+
 def ensure_zone(c: Client, token: str, zone: str) -> bool:
-    zones = c.call("/api/zones/list", token=token).get("response", {}).get("zones", [])
-    if any(z.get("name") == zone for z in zones):
+    if zone_exists(c, token, zone):
         return False
     c.call("/api/zones/create", token=token, zone=zone, type="Primary")
     return True
 
 
 def managed_records(c: Client, token: str, zone: str) -> set[tuple[str, str]]:
-    reply = c.call("/api/zones/records/get", token=token, domain=zone, zone=zone, listZone="true")
+    path = "/api/zones/records/get"
+    reply = c.call(path, token=token, domain=zone, zone=zone, listZone="true")
     out: set[tuple[str, str]] = set()
-    for r in reply.get("response", {}).get("records", []):
+    for r in response(reply, path, "records"):
         if r.get("type") == "A" and r.get("comments") == MARKER:
             out.add((str(r["name"]), str(r.get("rData", {}).get("ipAddress"))))
     return out
@@ -116,27 +133,38 @@ def sync(c: Client, token: str, zone: str, desired: set[tuple[str, str]], ttl: i
     return {"added": added, "removed": removed, "kept": len(desired & have)}
 
 
+def prune(c: Client, token: str, zone: str) -> dict[str, int]:
+    """Remove the managed records; a zone that is not there is left not there."""
+    if not zone_exists(c, token, zone):
+        return {"added": 0, "removed": 0, "kept": 0}
+    return sync(c, token, zone, set(), 0)
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2 or argv[1] not in ("sync", "prune"):
         print("usage: dnsctl.py sync|prune", file=sys.stderr)
         return 2
     env = os.environ
+    missing = [k for k in ("DNS_API_URL", "DNS_ZONE", "DNS_API_PASSWORD") if not env.get(k)]
+    if missing:
+        print(f"dnsctl: missing environment variable(s) {', '.join(missing)}", file=sys.stderr)
+        return 2
+    client = Client(
+        env["DNS_API_URL"],
+        env.get("DNS_API_CONNECT") or None,
+        env.get("DNS_API_INSECURE") == "1",
+        env.get("DNS_API_CA_FILE") or None,
+    )
+    zone = env["DNS_ZONE"]
     try:
-        client = Client(
-            env["DNS_API_URL"],
-            env.get("DNS_API_CONNECT") or None,
-            env.get("DNS_API_INSECURE") == "1",
-            env.get("DNS_API_CA_FILE") or None,
-        )
-        zone = env["DNS_ZONE"]
         records = json.loads(env.get("DNS_RECORDS", "[]")) if argv[1] == "sync" else []
         desired = {(str(r["name"]), str(r["ip"])) for r in records}
         token = login(client, env.get("DNS_API_USER", "admin"), env["DNS_API_PASSWORD"])
-        result = sync(client, token, zone, desired, int(env.get("DNS_TTL", "300")))
-    except KeyError as e:
-        print(f"dnsctl: missing environment variable {e.args[0]}", file=sys.stderr)
-        return 2
-    except (ApiError, OSError, ValueError) as e:
+        if argv[1] == "prune":
+            result = prune(client, token, zone)
+        else:
+            result = sync(client, token, zone, desired, int(env.get("DNS_TTL", "300")))
+    except (ApiError, OSError, ValueError, KeyError, TypeError) as e:
         print(f"dnsctl: {e}", file=sys.stderr)
         return 1
     print(json.dumps({"zone": zone, **result}, sort_keys=True))
