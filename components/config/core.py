@@ -64,6 +64,9 @@ class GitOpsConfig(ConfigModel):
     path: str = "stacks/connectors/docker-compose.yml"
     ref: str = "refs/heads/main"
     stack_name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")] = "mcp-fleet"
+    # The Portainer environment the stack goes to, by name (the agent the server starts
+    # with is "primary"), never "whichever comes first".
+    endpoint: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$")] = "primary"
     # Portainer polls the repository at this interval (Portainer duration syntax).
     poll_interval: Annotated[str, Field(pattern=r"^[0-9]+[smh]$")] = "5m"
 

@@ -162,13 +162,17 @@ def portainer(
                 "ref": g.ref,
                 "path": g.path,
                 "poll_interval": g.poll_interval,
+                "endpoint": g.endpoint,
             },
             sort_keys=True,
         )
+        # A settings change runs `update` (reconcile in place or re-create), never a replace:
+        # a replace would create the new stack and then delete it as "the old one".
         gitops = command.local.Command(
             "portainer-gitops",
             create=f"python3 {PORTAINERCTL} gitops",
             update=f"python3 {PORTAINERCTL} gitops",
+            delete=f"python3 {PORTAINERCTL} gitops-delete",
             environment={
                 **env,
                 "GIT_JSON": public,
@@ -176,7 +180,6 @@ def portainer(
                 # The fleet's connectors (name, image): a GitOps stack that runs one again is refused.
                 "CONNECTORS_JSON": json.dumps([{"name": n, "image": i} for n, i in connectors]),
             },
-            triggers=[public],
             logging=command.local.Logging.STDERR,
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[gate]),
         )

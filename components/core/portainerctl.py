@@ -85,21 +85,33 @@ def oauth(api: Api) -> str:
     return "oauth configured"
 
 
-def gitops(api: Api) -> str:
-    g = json.loads(os.environ["GIT_JSON"])
-    stacks = api.call("GET", "/api/stacks") or []
-    for st in stacks:
-        if st.get("Name") == g["stack_name"]:
-            dups = duplicated_connectors(api, st.get("EndpointId"), g["stack_name"])
-            if dups:
-                raise PortainerError(
-                    f"stack {g['stack_name']} runs connectors agent-os runs too: {', '.join(dups)}"
-                )
-            return f"stack {g['stack_name']} exists (id {st.get('Id')})"
+def _endpoint(api: Api, name: str) -> int:
     endpoints = api.call("GET", "/api/endpoints") or []
-    if not endpoints:
-        raise PortainerError("no Portainer environment (endpoint) yet; is the agent up?")
-    endpoint_id = endpoints[0]["Id"]
+    for e in endpoints:
+        if e.get("Name") == name:
+            return int(e["Id"])
+    names = ", ".join(sorted(str(e.get("Name")) for e in endpoints)) or "none yet (is the agent up?)"
+    raise PortainerError(f"no Portainer environment named {name!r} (there are: {names})")
+
+
+def _stack(api: Api, name: str) -> dict[str, Any] | None:
+    return next((s for s in api.call("GET", "/api/stacks") or [] if s.get("Name") == name), None)
+
+
+def _refuse_duplicates(api: Api, endpoint_id: int, stack: str, stack_id: Any, created: bool) -> None:
+    dups = duplicated_connectors(api, endpoint_id, stack)
+    if not dups:
+        return
+    if created:
+        api.call("DELETE", f"/api/stacks/{stack_id}?endpointId={endpoint_id}")
+        raise PortainerError(
+            f"stack {stack} would run connectors the fleet layer already runs ({', '.join(dups)}); "
+            "it was removed again. Keep connectors out of the GitOps repository: agent-os deploys them."
+        )
+    raise PortainerError(f"stack {stack} runs connectors agent-os runs too: {', '.join(dups)}")
+
+
+def _create(api: Api, g: dict[str, Any], endpoint_id: int) -> str:
     swarm = api.call("GET", f"/api/endpoints/{endpoint_id}/docker/swarm")
     token = os.environ.get("GIT_TOKEN", "")
     body = {
@@ -114,14 +126,47 @@ def gitops(api: Api) -> str:
         "AutoUpdate": {"Interval": g["poll_interval"], "ForcePullImage": False},
     }
     created = api.call("POST", f"/api/stacks/create/swarm/repository?endpointId={endpoint_id}", body)
-    dups = duplicated_connectors(api, endpoint_id, g["stack_name"])
-    if dups:
-        api.call("DELETE", f"/api/stacks/{created.get('Id')}?endpointId={endpoint_id}")
-        raise PortainerError(
-            f"stack {g['stack_name']} would run connectors the fleet layer already runs ({', '.join(dups)}); "
-            "it was removed again. Keep connectors out of the GitOps repository: agent-os deploys them."
-        )
+    _refuse_duplicates(api, endpoint_id, g["stack_name"], created.get("Id"), created=True)
     return f"stack {g['stack_name']} created (id {created.get('Id')})"
+
+
+def gitops(api: Api) -> str:
+    """Create the Git-backed stack, or bring an existing one to the configured settings: a
+    new ref (or token, or poll interval) updates it in place and redeploys; a new repository
+    or file path (which Portainer cannot change) replaces it. Unchanged: no write at all."""
+    g = json.loads(os.environ["GIT_JSON"])
+    endpoint_id = _endpoint(api, g["endpoint"])
+    st = _stack(api, g["stack_name"])
+    if st is None:
+        return _create(api, g, endpoint_id)
+    sid, git = st.get("Id"), st.get("GitConfig") or {}
+    if git.get("URL") != g["repo_url"] or git.get("ConfigFilePath") != g["path"]:
+        api.call("DELETE", f"/api/stacks/{sid}?endpointId={endpoint_id}")
+        return _create(api, g, endpoint_id)
+    _refuse_duplicates(api, endpoint_id, g["stack_name"], sid, created=False)
+    if git.get("ReferenceName") == g["ref"]:
+        return f"stack {g['stack_name']} unchanged (id {sid})"
+    token = os.environ.get("GIT_TOKEN", "")
+    body = {
+        "RepositoryReferenceName": g["ref"],
+        "RepositoryAuthentication": bool(token),
+        "RepositoryUsername": "git" if token else "",
+        "RepositoryPassword": token,
+        "AutoUpdate": {"Interval": g["poll_interval"], "ForcePullImage": False},
+    }
+    api.call("POST", f"/api/stacks/{sid}/git?endpointId={endpoint_id}", body)
+    api.call("PUT", f"/api/stacks/{sid}/git/redeploy?endpointId={endpoint_id}", {"PullImage": False})
+    return f"stack {g['stack_name']} updated to {g['ref']} (id {sid})"
+
+
+def gitops_delete(api: Api) -> str:
+    """On destroy: remove the stack (and so its services); absent is fine."""
+    g = json.loads(os.environ["GIT_JSON"])
+    st = _stack(api, g["stack_name"])
+    if st is None:
+        return f"stack {g['stack_name']}: nothing to remove"
+    api.call("DELETE", f"/api/stacks/{st.get('Id')}?endpointId={st.get('EndpointId')}")
+    return f"stack {g['stack_name']} removed"
 
 
 def _repo(image: str) -> str:
@@ -158,9 +203,9 @@ def duplicated_connectors(api: Api, endpoint_id: int, stack: str) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    steps = {"oauth": oauth, "gitops": gitops}
+    steps = {"oauth": oauth, "gitops": gitops, "gitops-delete": gitops_delete}
     if len(argv) != 2 or argv[1] not in steps:
-        print("usage: portainerctl.py oauth | gitops", file=sys.stderr)
+        print("usage: portainerctl.py oauth | gitops | gitops-delete", file=sys.stderr)
         return 2
     try:
         api = Api()

@@ -13,7 +13,7 @@ from components.core import portainerctl
 from tools import mockrun
 
 GIT = {"stack_name": "mcp-fleet", "repo_url": "https://git.example/s.git", "ref": "refs/heads/main"}
-GIT |= {"path": "stack.yml", "poll_interval": "5m"}
+GIT |= {"path": "stack.yml", "poll_interval": "5m", "endpoint": "primary"}
 CONNECTORS = [{"name": "github-mcp", "image": "docker.io/knucklessg1/github-mcp"}]
 
 
@@ -39,11 +39,19 @@ class FakePortainer:
         if (method, path) == ("GET", "/api/stacks"):
             return self.stacks
         if (method, path) == ("GET", "/api/endpoints"):
-            return [{"Id": 7, "Name": "primary"}]
+            return [{"Id": 2, "Name": "local"}, {"Id": 7, "Name": "primary"}]
         if path == "/api/endpoints/7/docker/swarm":
             return {"ID": "swarm-1"}
         if path.startswith("/api/stacks/create/swarm/repository"):
-            self.stacks.append({"Id": 3, "Name": body["Name"], "EndpointId": 7})
+            assert path.endswith("endpointId=7"), path  # the configured endpoint, by name
+            git = {"URL": body["RepositoryURL"], "ReferenceName": body["RepositoryReferenceName"]}
+            git |= {"ConfigFilePath": body["ComposeFile"]}
+            self.stacks.append({"Id": 3, "Name": body["Name"], "EndpointId": 7, "GitConfig": git})
+            return {"Id": 3}
+        if method == "POST" and path == "/api/stacks/3/git?endpointId=7":
+            self.stacks[0]["GitConfig"]["ReferenceName"] = body["RepositoryReferenceName"]
+            return {"Id": 3}
+        if method == "PUT" and path == "/api/stacks/3/git/redeploy?endpointId=7":
             return {"Id": 3}
         if path.startswith("/api/endpoints/7/docker/services"):
             return self.stack_services if self.stacks else []
@@ -96,3 +104,40 @@ def test_the_gitops_step_knows_every_connector_the_fleet_deploys() -> None:
         if {"label": "agent-os.kind", "value": "connector"} in (svc.plain.get("labels") or [])
     }
     assert listed == deployed and len(listed) == 7
+
+
+def test_a_changed_ref_updates_the_stack_and_a_changed_repo_recreates_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    api = FakePortainer([])
+    portainerctl.gitops(api)  # type: ignore[arg-type]
+    monkeypatch.setenv("GIT_JSON", json.dumps(GIT | {"ref": "refs/tags/v2"}))
+    assert "updated" in portainerctl.gitops(api)  # type: ignore[arg-type]
+    assert api.stacks[0]["GitConfig"]["ReferenceName"] == "refs/tags/v2"
+    assert ("PUT", "/api/stacks/3/git/redeploy?endpointId=7") in api.calls
+    monkeypatch.setenv("GIT_JSON", json.dumps(GIT | {"repo_url": "https://git.example/other.git"}))
+    assert "created" in portainerctl.gitops(api)  # type: ignore[arg-type]
+    assert api.stacks[0]["GitConfig"]["URL"] == "https://git.example/other.git"
+    assert ("DELETE", "/api/stacks/3?endpointId=7") in api.calls
+
+
+def test_unchanged_settings_change_nothing() -> None:
+    api = FakePortainer([])
+    portainerctl.gitops(api)  # type: ignore[arg-type]
+    before = list(api.calls)
+    assert "unchanged" in portainerctl.gitops(api)  # type: ignore[arg-type]
+    assert all(m == "GET" for m, _ in api.calls[len(before) :])
+
+
+def test_destroy_removes_the_stack_and_tolerates_its_absence() -> None:
+    api = FakePortainer([])
+    portainerctl.gitops(api)  # type: ignore[arg-type]
+    assert "removed" in portainerctl.gitops_delete(api)  # type: ignore[arg-type]
+    assert api.stacks == []
+    assert "nothing" in portainerctl.gitops_delete(api)  # type: ignore[arg-type]
+
+
+def test_an_unknown_endpoint_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GIT_JSON", json.dumps(GIT | {"endpoint": "prod"}))
+    with pytest.raises(portainerctl.PortainerError, match=r"prod.*local, primary"):
+        portainerctl.gitops(FakePortainer([]))  # type: ignore[arg-type]
