@@ -58,6 +58,12 @@ BAD = [
         "agent-os:langfusePublicKey",
         "required when agent-os:integrations.langfuse is true",
     ),
+    # Keycloak off leaves the APIs and connectors open: only with an explicit acceptance.
+    (
+        {"agent-os:integrations": {"keycloak": False}},
+        "agent-os:integrations.keycloak",
+        "allowUnauthenticated",
+    ),
     # Image references: the registry grammar (lowercase repository, tag or digest).
     ({"agent-os:images": {"overrides": {"caddy": "Caddy:2.10.2"}}}, "agent-os:images.overrides", "reference"),
     ({"agent-os:images": {"overrides": {"caddy": "caddy:2.10 2"}}}, "agent-os:images.overrides", "reference"),

@@ -14,3 +14,6 @@ class Integrations(ConfigModel):
     langfuse: bool = False
     gitops: bool = False
     registry: bool = False
+    # With keycloak off nothing verifies a JWT: the REST/MCP APIs and the connectors answer
+    # anyone who reaches them. The stack must say it accepts that.
+    allow_unauthenticated: bool = False

@@ -70,6 +70,12 @@ class StackConfig(ConfigModel):
                 "agent-os:app.taskQueueBackend",
                 "is 'kafka' but agent-os:integrations.kafka is false; turn kafka on or choose 'postgres'",
             )
+        if not i.keycloak and not i.allow_unauthenticated:
+            raise ConfigError(
+                "agent-os:integrations.keycloak",
+                "is false, which leaves the REST/MCP APIs and the connectors unauthenticated; "
+                "set agent-os:integrations.allowUnauthenticated: true to accept that",
+            )
         if i.gitops and not i.portainer:
             raise ConfigError(
                 "agent-os:integrations.gitops",

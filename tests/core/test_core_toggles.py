@@ -57,6 +57,8 @@ def _evaluate(stack: str, preview: bool, **toggles: bool) -> mockrun.Run:
     integrations = {**raw, **ALL_ON, **toggles}
     if not integrations.get("portainer"):
         integrations["gitops"] = False
+    if not integrations.get("keycloak"):
+        integrations["allowUnauthenticated"] = True  # the explicit acceptance it needs
     return mockrun.run(stack, preview=preview, overrides={"agent-os:integrations": integrations})
 
 

@@ -180,7 +180,13 @@ def test_toggled_off_integrations_degrade_cleanly(run_with: Any) -> None:
     run = run_with(
         "staging",
         overrides={
-            "agent-os:integrations": {"keycloak": False, "openbao": False, "lgtm": False, "portainer": False},
+            "agent-os:integrations": {
+                "keycloak": False,
+                "allowUnauthenticated": True,
+                "openbao": False,
+                "lgtm": False,
+                "portainer": False,
+            },
         },
     )
     doc = _config(run, "kg-daemon")
