@@ -36,6 +36,10 @@ def render_caddyfile(routes: list[Route], zone: str, http_port: int = 80, https_
     for r in sorted(routes, key=lambda r: r.host):
         lines.append(f"{r.fqdn(zone)} {{")
         lines.append("\ttls internal")
+        if r.private_paths:
+            paths = " ".join(p for base in r.private_paths for p in (base, f"{base.rstrip('/')}/*"))
+            lines.append(f"\t@private path {paths}")
+            lines.append("\trespond @private 404")
         lines.append("\tencode zstd gzip")
         lines.append(f"\treverse_proxy {' '.join(r.upstreams)} {{")
         lines.append("\t\tlb_policy round_robin")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..config import StackConfig
 from ..config.swarm import Layer
 from ..swarm.names import GATEWAY_PORT, GATEWAY_SERVICE
-from ..swarm.observability import metrics_labels
+from ..swarm.observability import METRICS_PATH, metrics_labels
 from ..swarm.routes import Route
 from .process import APP_HEALTH_PATH, CLIENT_DATA_DIR, AppProcess, SecretRef, http_health
 
@@ -23,6 +23,7 @@ def gateway_route() -> Route:
         upstreams=(f"{GATEWAY_SERVICE}:{GATEWAY_PORT}",),
         layer=Layer.AGENTS,
         health_uri=APP_HEALTH_PATH,
+        private_paths=(METRICS_PATH,),
     )
 
 

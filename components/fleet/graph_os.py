@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from ..config import StackConfig
 from ..config.swarm import Layer
 from ..swarm.names import GRAPH_OS_PORT, GRAPH_OS_SERVICE
+from ..swarm.observability import METRICS_PATH
 from ..swarm.routes import Route
 from .process import APP_HEALTH_PATH, CLIENT_DATA_DIR, AppProcess, SecretRef, http_health
 
@@ -22,6 +23,7 @@ def graph_os_route() -> Route:
         upstreams=(f"{GRAPH_OS_SERVICE}:{GRAPH_OS_PORT}",),
         layer=Layer.AGENTS,
         health_uri=APP_HEALTH_PATH,
+        private_paths=(METRICS_PATH,),
     )
 
 

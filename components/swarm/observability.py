@@ -43,6 +43,9 @@ METRICS_PORT_LABEL = "agent-os.metrics.port"
 METRICS_PATH_LABEL = "agent-os.metrics.path"
 
 
-def metrics_labels(job: str, port: int, path: str = "/metrics") -> dict[str, str]:
+METRICS_PATH = "/metrics"  # where every process of ours serves Prometheus metrics
+
+
+def metrics_labels(job: str, port: int, path: str = METRICS_PATH) -> dict[str, str]:
     """The service labels that make Prometheus scrape every task of a service."""
     return {METRICS_JOB_LABEL: job, METRICS_PORT_LABEL: str(port), METRICS_PATH_LABEL: path}

@@ -18,6 +18,9 @@ class Route:
     # The Keycloak client whose browser logins come back to this host (its redirect URIs
     # and web origins are this route's origin: one place for the host both sides use).
     login_client: str | None = None
+    # Paths the world never reaches through this route (Caddy answers 404), e.g. /metrics,
+    # which Prometheus scrapes in-cluster. Each also covers everything below it.
+    private_paths: tuple[str, ...] = ()
 
     def fqdn(self, zone: str) -> str:
         return f"{self.host}.{zone}"
