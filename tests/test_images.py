@@ -19,13 +19,11 @@ def built_ref(name: str) -> str:
 
 
 def test_every_definition_has_a_build_recipe() -> None:
-    assert BUILT == [
-        "agent-terminal-ui",
-        "agent-utilities",
-        "agent-webui",
-        "epistemic-graph",
-        "postgres-age-pgvector",
-    ]
+    apps = ["agent-terminal-ui", "agent-utilities", "agent-webui", "epistemic-graph", "postgres-age-pgvector"]
+    # staging's single-node-prod connectors, era-pinned (verify/images/recipes/mcp_connectors.py)
+    connectors = ["caddy-mcp", "container-manager-mcp", "freshrss-mcp", "openbao-mcp"]
+    connectors += ["pulselink-mcp", "technitium-dns-mcp", "vector-mcp"]
+    assert sorted(apps + connectors) == BUILT
     for name in BUILT:
         d = IMAGES / name
         assert (d / "Dockerfile").is_file() or (d / "requirements.lock").is_file(), name
@@ -41,7 +39,6 @@ def test_services_run_the_images_built_here(stack: str) -> None:
         "graph-os": "agent-utilities",
         "kg-ingest-worker": "agent-utilities",
         "kg-shard-1": "epistemic-graph",
-        "agent-webui": "agent-webui",
     }
     for service, name in expect.items():
         assert container(run, service)["image"] == built_ref(name), service

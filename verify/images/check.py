@@ -8,6 +8,7 @@ Every container is started with a bounded wait and removed afterwards (with its 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -22,8 +23,11 @@ from docker.models.containers import Container
 
 from components.config.data import KafkaConfig, KafkaPartitions
 from components.data import kafka as program_kafka
+from components.fleet import connectors as program_connectors
+from components.fleet.process import TMP
 
 from .recipes import RECIPES
+from .recipes.mcp_connectors import CONNECTORS, Connector
 
 PG_CAPS = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"]
 PG_SQL = """\
@@ -71,6 +75,76 @@ KAFKA_STAGING = KafkaConfig(brokers=1, partitions=KafkaPartitions(kg_tasks=3, kg
 KAFKA_BS = f"127.0.0.1:{program_kafka.CLIENT_PORT}"
 KAFKA_HEALTH = f"{program_kafka.BIN}/kafka-broker-api-versions.sh --bootstrap-server {KAFKA_BS} >/dev/null"
 KAFKA_USER = "1000:1000"
+
+MCP_JWKS_PORT = 8990
+MCP_ISSUER = "http://keycloak:8080/realms/agent-os"
+MCP_AUDIENCE = "agent-os-api"
+MCP_JWT_AUTH = {
+    "AUTH_TYPE": "jwt",
+    "FASTMCP_SERVER_AUTH_JWT_JWKS_URI": f"http://127.0.0.1:{MCP_JWKS_PORT}/jwks.json",
+    "FASTMCP_SERVER_AUTH_JWT_ISSUER": MCP_ISSUER,
+    "FASTMCP_SERVER_AUTH_JWT_AUDIENCE": MCP_AUDIENCE,
+}
+# Run with the connector image's own Python: GET /health, then an MCP client's first request
+# (POST /mcp `initialize`, streamable-http). With PROBE_JWT set it also serves a JWKS on
+# 127.0.0.1 (the connector's FASTMCP_SERVER_AUTH_JWT_JWKS_URI, fetched on first use) and
+# repeats `initialize` with an RS256 token it signs (right, then wrong audience).
+MCP_PROBE = """\
+import json, os, threading, time, urllib.error, urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+PORT = os.environ["PROBE_PORT"]
+INIT = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+    "protocolVersion": "2025-06-18", "capabilities": {},
+    "clientInfo": {"name": "agent-os-check", "version": "1"}}}).encode()
+
+
+def call(method, path, body=None, token=""):
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    req = urllib.request.Request(f"http://127.0.0.1:{PORT}{path}", body, headers, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            status, kind, body = r.status, r.headers.get("content-type", ""), r.read(4000)
+    except urllib.error.HTTPError as e:
+        status, kind, body = e.code, e.headers.get("content-type", ""), e.read(2000)
+    return {"status": status, "type": kind, "body": body.decode(errors="replace")}
+
+
+out = {"health": call("GET", "/health"), "init": call("POST", "/mcp", INIT)}
+if os.environ.get("PROBE_JWT"):
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jwt.algorithms import RSAAlgorithm
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
+    jwks = json.dumps({"keys": [{**jwk, "kid": "check", "use": "sig", "alg": "RS256"}]}).encode()
+
+    class Jwks(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(jwks)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", int(os.environ["PROBE_JWKS_PORT"])), Jwks)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    now = int(time.time())
+    claims = {"iss": os.environ["PROBE_ISSUER"], "aud": os.environ["PROBE_AUDIENCE"],
+              "sub": "agent-os-check", "iat": now, "exp": now + 300}
+
+    def token(**kw):
+        return jwt.encode({**claims, **kw}, key, algorithm="RS256", headers={"kid": "check"})
+
+    out["init_token"] = call("POST", "/mcp", INIT, token())
+    out["init_wrong_audience"] = call("POST", "/mcp", INIT, token(aud="someone-else"))
+print("PROBE " + json.dumps(out))
+"""
 
 
 class CheckError(AssertionError):
@@ -319,6 +393,93 @@ def check_kafka(client: docker.DockerClient, image: str, scratch: Path) -> None:
         net.remove()
 
 
+def _rpc_result(body: str) -> dict[str, object]:
+    """The JSON-RPC `result` of a streamable-http answer (JSON, or one SSE `data:` event)."""
+    for text in (body, *(ln[5:] for ln in body.splitlines() if ln.startswith("data:"))):
+        try:
+            msg = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(msg, dict) and isinstance(msg.get("result"), dict):
+            return msg["result"]
+    return {}
+
+
+def serve_connector(
+    client: docker.DockerClient, image: str, conn: Connector, auth: dict[str, str]
+) -> dict[str, dict[str, str]]:
+    """Run `conn` as connector_spec() does with `auth` (mcp_auth), wait for the program's TCP
+    healthcheck, then MCP_PROBE in the container; its results by request."""
+    env = {"HOST": "0.0.0.0", "PORT": str(conn.port), "TRANSPORT": program_connectors.TRANSPORT, **auth}
+    c = client.containers.run(
+        image, [conn.console_script], detach=True, environment=env, tmpfs={TMP: "size=128m"}
+    )
+    try:
+        health = list(program_connectors.tcp_health(conn.port).test[1:])
+        wait_until(
+            c, health, 180, f"AUTH_TYPE={auth['AUTH_TYPE']}: TCP {conn.port} (the program's healthcheck)"
+        )
+        probe_env = {
+            "PROBE_PORT": str(conn.port),
+            "PROBE_JWKS_PORT": str(MCP_JWKS_PORT),
+            "PROBE_ISSUER": MCP_ISSUER,
+            "PROBE_AUDIENCE": MCP_AUDIENCE,
+            **({"PROBE_JWT": "1"} if auth["AUTH_TYPE"] == "jwt" else {}),
+        }
+        rc, out = sh(c, ["python", "-c", MCP_PROBE], env=probe_env)
+        line = next((ln for ln in out.splitlines() if ln.startswith("PROBE ")), None)
+        if rc != 0 or line is None:
+            raise CheckError(f"MCP probe failed (exit {rc}):\n{out[-3000:]}")
+        results: dict[str, dict[str, str]] = json.loads(line[len("PROBE ") :])
+        return results
+    finally:
+        c.remove(force=True, v=True)
+
+
+def connector_check(conn: Connector) -> Callable[[docker.DockerClient, str, Path], None]:
+    """The program's run of one connector (console script, streamable-http on its port), with
+    AUTH_TYPE=none and with AUTH_TYPE=jwt against a JWKS served in the container."""
+
+    def check(client: docker.DockerClient, image: str, scratch: Path) -> None:
+        out = run_once(client, image, ["sh", "-c", f"command -v {conn.console_script}"])
+        expect(
+            out.strip().endswith(f"/bin/{conn.console_script}"), f"console script {conn.console_script}", out
+        )
+        r = serve_connector(client, image, conn, {"AUTH_TYPE": "none"})
+        status = {k: int(v["status"]) for k, v in r.items()}
+        info = _rpc_result(r["init"]["body"]).get("serverInfo")
+        expect(status["health"] == 200, f"AUTH_TYPE=none: GET /health {status['health']}", json.dumps(r))
+        expect(
+            status["init"] == 200 and isinstance(info, dict),
+            f"AUTH_TYPE=none: POST /mcp initialize {status['init']}, serverInfo {info}",
+            json.dumps(r),
+        )
+        r = serve_connector(client, image, conn, MCP_JWT_AUTH)
+        status = {k: int(v["status"]) for k, v in r.items()}
+        expect(
+            status["health"] == 200,
+            f"AUTH_TYPE=jwt: GET /health {status['health']} without a token",
+            json.dumps(r),
+        )
+        expect(
+            status["init"] == 401,
+            f"AUTH_TYPE=jwt: initialize {status['init']} without a token",
+            json.dumps(r),
+        )
+        expect(
+            status["init_token"] == 200 and "serverInfo" in _rpc_result(r["init_token"]["body"]),
+            f"AUTH_TYPE=jwt: initialize {status['init_token']} with a token from the JWKS",
+            json.dumps(r),
+        )
+        expect(
+            status["init_wrong_audience"] == 401,
+            f"AUTH_TYPE=jwt: initialize {status['init_wrong_audience']} with another audience",
+            json.dumps(r),
+        )
+
+    return check
+
+
 CHECKS: dict[str, Callable[[docker.DockerClient, str, Path], None]] = {
     "postgres": check_postgres,
     "caddy": check_caddy,
@@ -327,6 +488,7 @@ CHECKS: dict[str, Callable[[docker.DockerClient, str, Path], None]] = {
     "epistemic-graph": check_epistemic_graph,
     "keycloak": check_keycloak,
     "kafka": check_kafka,
+    **{c.name: connector_check(c) for c in CONNECTORS},
 }
 
 

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from ..recipe import Recipe
-from . import agent_utilities, caddy, epistemic_graph, kafka, keycloak, openbao, postgres
+from . import (
+    agent_utilities,
+    caddy,
+    epistemic_graph,
+    kafka,
+    keycloak,
+    mcp_connectors,
+    openbao,
+    postgres,
+)
 
 RECIPES: dict[str, Recipe] = {
     r.name: r
@@ -15,5 +24,6 @@ RECIPES: dict[str, Recipe] = {
         epistemic_graph.RECIPE,
         keycloak.RECIPE,
         kafka.RECIPE,
+        *mcp_connectors.RECIPES,
     )
 }

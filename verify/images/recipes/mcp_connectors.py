@@ -1,0 +1,44 @@
+"""The staging fleet's MCP connectors (the `single-node-prod` profile of agent-utilities'
+deploy/mcp-fleet.registry.yml), one image each from images/<name>: the registry package's
+era release (images/<name>/requirements.in, ERA, lock) in the pyapp shape, with the console
+script as CMD (upstream's slim `mcp` target). Tagged agent-os-test/<name>:<version>: the
+program names the registry's knucklessg1/<package>:latest (an images.overrides entry maps it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..recipe import TEST_REPO, Recipe
+from .pyapp import python_app
+
+
+@dataclass(frozen=True)
+class Connector:
+    """One registry entry, as the program runs it: `console_script` with PORT=`port`."""
+
+    name: str
+    console_script: str
+    port: int  # the registry's container_port
+
+
+CONNECTORS: tuple[Connector, ...] = (
+    Connector("caddy-mcp", "caddy-mcp", 8000),
+    Connector("container-manager-mcp", "container-manager-mcp", 8000),
+    Connector("openbao-mcp", "openbao-mcp", 8000),
+    Connector("technitium-dns-mcp", "technitium-dns-mcp", 8000),
+    Connector("vector-mcp", "vector-mcp", 8000),
+    Connector("pulselink-mcp", "pulselink-mcp", 8000),
+    Connector("freshrss-mcp", "freshrss-mcp", 8000),
+)
+
+
+def connector_recipe(c: Connector) -> Recipe:
+    app = python_app(c.name, __file__)
+    version = app.alias.rpartition(":")[2]
+    return replace(
+        app, alias=f"{TEST_REPO}/{c.name}:{version}", config=replace(app.config, cmd=(c.console_script,))
+    )
+
+
+RECIPES: tuple[Recipe, ...] = tuple(connector_recipe(c) for c in CONNECTORS)
