@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from components.data.sql import tenant_rls_sql
-from tests.conftest import STACKS, evaluate
+from tests.conftest import STACKS, evaluate, evaluate_with_webui
 from tests.fleet.fleethelp import CONFIG_TYPE, container, mounted_config
 from tools import mockrun
 
@@ -35,7 +35,7 @@ def _site_of(caddyfile: str, upstream_service: str) -> str:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_webui_login_redirects_to_the_host_caddy_serves_the_webui_on(stack: str) -> None:
-    run = evaluate(stack)
+    run = evaluate_with_webui(stack)
     site = _site_of(_config_text(run, "caddyfile"), "agent-webui")
     client = run.one(CLIENT, "client-agent-webui").inputs
     assert client["validRedirectUris"] == [f"https://{site}/*"]
@@ -196,3 +196,12 @@ def test_kafka_heap_fits_inside_the_brokers_memory_limit(stack: str) -> None:
     opts = container(run, "kafka-1")["env"]["KAFKA_HEAP_OPTS"]
     xmx = re.search(r"-Xmx(\d+)m", opts)
     assert xmx and int(xmx.group(1)) * 1024**2 <= limit // 2
+
+
+def test_the_webui_is_off_by_default_and_needs_a_verified_image() -> None:
+    assert "agent-webui" not in evaluate("staging").services()
+    values, _ = mockrun.stack_config("staging")
+    fleet = {**values["agent-os:fleet"], "webui": {"enabled": True}}
+    with pytest.raises(Exception, match=r"agent-os:fleet\.webui\.enabled: agent-webui 0\.43\.0"):
+        mockrun.run("staging", overrides={"agent-os:fleet": fleet})
+    assert "agent-webui" in evaluate_with_webui("staging").services()

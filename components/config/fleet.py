@@ -183,7 +183,11 @@ class FleetConfig(ConfigModel):
     graph_os_resources: Resources = Resources(memory="1g", cpus=1.0)
     ingest_workers: WorkerFleet = WorkerFleet()
     dispatch_workers: WorkerFleet = WorkerFleet()
-    webui: UiConfig = UiConfig()
+    # Off by default: agent-webui 0.43.0 (the era's release, images/agent-webui) cannot run
+    # as the service the program declares (no console script; imports agent_utilities it does
+    # not depend on; ignores HOST/PORT and OIDC_*; serves its SPA for /health). Enable it with
+    # an image you verified (agent-os:images.overrides.agent-webui).
+    webui: UiConfig = UiConfig(enabled=False)
     # Off by default: agent-terminal-ui 0.16.0 is a person's terminal client. Its AgentClient
     # sends no credentials (no token, no auth header) and --headless runs one --prompt and
     # exits, so as a service it only works with agent-os:app.kgAuthRequired false.

@@ -137,6 +137,13 @@ class StackConfig(ConfigModel):
             raise ConfigError(
                 "agent-os:app.stateDb", "is false but agent-os:app.taskQueueBackend 'postgres' needs it"
             )
+        if self.fleet.webui.enabled and "agent-webui" not in self.images.overrides:
+            raise ConfigError(
+                "agent-os:fleet.webui.enabled",
+                "agent-webui 0.43.0 (the default image) cannot run as this service: no console "
+                "script, an undeclared agent_utilities import, HOST/PORT and OIDC_* ignored; set "
+                "agent-os:images.overrides.agent-webui to an image you verified",
+            )
         if self.fleet.terminal_ui.enabled and self.app.kg_auth_required:
             raise ConfigError(
                 "agent-os:fleet.terminalUi.enabled",

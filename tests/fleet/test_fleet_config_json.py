@@ -134,7 +134,6 @@ def test_one_endpoint_list_and_no_secret_in_any_config_json(stack: str) -> None:
         "graph-os",
         "kg-ingest-worker",
         "agent-dispatch-worker",
-        "agent-webui",
     ):
         doc = _config(run, svc)
         assert doc["graph_service_endpoints"] == want, svc

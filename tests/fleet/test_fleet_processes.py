@@ -18,7 +18,7 @@ from components.config.resources import Resources
 from components.config.swarm import Layer
 from components.swarm import HealthCheck, ServiceSpec
 from components.swarm.entrypoint import SCRIPT
-from tests.conftest import STACKS, evaluate
+from tests.conftest import STACKS, WEBUI_IMAGE, evaluate, evaluate_with_webui
 from tests.fleet.fleethelp import container, labels, mounted_config, mounted_secret
 from tools import mockrun
 
@@ -106,7 +106,8 @@ def test_caddy_balances_gateways_with_active_health_checks(enterprise: mockrun.R
     assert "health_uri /health" in block
     gos = cf.split("graph-os.agents.arpa {", 1)[1].split("\n}", 1)[0]
     assert "reverse_proxy graph-os:8004" in gos
-    assert enterprise.outputs["urls"]["fleet"] == "https://fleet.agents.arpa"
+    assert "fleet" not in enterprise.outputs["urls"]  # the Fleet Supervisor is off by default
+    assert evaluate_with_webui("enterprise").outputs["urls"]["fleet"] == "https://fleet.agents.arpa"
 
 
 def test_graph_os_serves_streamable_http(staging: mockrun.Run) -> None:
@@ -146,15 +147,17 @@ def test_inline_dispatch_deploys_no_dispatch_workers(run_with: Callable[..., moc
 
 
 def test_webui_oidc_clients_from_core(enterprise: mockrun.Run) -> None:
+    assert "agent-terminal-ui" not in enterprise.services()  # off by default (no credentials)
+    enterprise = evaluate_with_webui("enterprise")
     env = container(enterprise, "agent-webui")["env"]
     assert env["WEBUI_OIDC_CLIENT_ID"] == "agent-webui" and env["OIDC_CLIENT_ID"] == "agent-webui-svc"
     assert env["OIDC_ISSUER"] == "https://sso.agents.arpa/realms/agents"
     assert "OIDC_CLIENT_SECRET=/run/secrets/oidc_client_secret" in env["SECRETS_TO_ENV"]
     secret, value = mounted_secret(enterprise, "agent-webui", "/run/secrets/oidc_client_secret")
+    assert container(enterprise, "agent-webui")["image"] == WEBUI_IMAGE
     assert mockrun.is_secret(secret.inputs["data"]) and value == mockrun.fake_password(
         "webuiSvcClientSecret", 40
     )
-    assert "agent-terminal-ui" not in enterprise.services()  # off by default (no credentials)
 
 
 def test_geniusbot_profile_output(enterprise: mockrun.Run) -> None:
@@ -164,7 +167,7 @@ def test_geniusbot_profile_output(enterprise: mockrun.Run) -> None:
         "issuer": "https://sso.agents.arpa/realms/agents",
         "clientId": "geniusbot",  # its own public client with a loopback redirect
         "audience": "agent-utilities",
-        "fleetSupervisorUrl": "https://fleet.agents.arpa",
+        "fleetSupervisorUrl": None,  # the Fleet Supervisor is off by default
     }
 
 
@@ -256,7 +259,7 @@ def test_docker_actuator_mounts_the_socket_on_the_daemon_and_says_so(
         and d["containerSpec"]["env"]["FLEET_RECONCILER"] == "true"
     )
     assert any("mounting /var/run/docker.sock into kg-daemon" in w for w in warned)
-    for name in (*APP[:1], *APP[2:], "agent-webui", "caddy-mcp", "vector-mcp"):
+    for name in (*APP[:1], *APP[2:], "caddy-mcp", "vector-mcp"):
         mounts = container(run, name).get("mounts") or []
         assert not any(m["type"] == "bind" for m in mounts), name
 
