@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_docker as docker
@@ -256,33 +257,34 @@ class KeycloakRealm(pulumi.ComponentResource):
             direct_access_grants_enabled=False,
             opts=opts,
         )
-        self.clients[WEBUI_CLIENT] = keycloak.openid.Client(
-            f"client-{WEBUI_CLIENT}",
-            realm_id=rid,
-            client_id=WEBUI_CLIENT,
-            name="agent-webui (browser)",
-            access_type="PUBLIC",
-            standard_flow_enabled=True,
-            implicit_flow_enabled=False,
-            direct_access_grants_enabled=False,
-            pkce_code_challenge_method="S256",
+
+        def public_client(client_id: str, name: str, **redirects: Any) -> keycloak.openid.Client:
+            """A public client: authorization code + PKCE (S256), nothing else."""
+            return keycloak.openid.Client(
+                f"client-{client_id}",
+                realm_id=rid,
+                client_id=client_id,
+                name=name,
+                access_type="PUBLIC",
+                standard_flow_enabled=True,
+                implicit_flow_enabled=False,
+                direct_access_grants_enabled=False,
+                pkce_code_challenge_method="S256",
+                opts=opts,
+                **redirects,
+            )
+
+        self.clients[WEBUI_CLIENT] = public_client(
+            WEBUI_CLIENT,
+            "agent-webui (browser)",
             valid_redirect_uris=[f"{o}/*" for o in webui_origins],
             valid_post_logout_redirect_uris=[f"{o}/*" for o in webui_origins],
             web_origins=list(webui_origins),
-            opts=opts,
         )
-        self.clients[DESKTOP_CLIENT] = keycloak.openid.Client(
-            f"client-{DESKTOP_CLIENT}",
-            realm_id=rid,
-            client_id=DESKTOP_CLIENT,
-            name="geniusbot (desktop, loopback redirect)",
-            access_type="PUBLIC",
-            standard_flow_enabled=True,
-            implicit_flow_enabled=False,
-            direct_access_grants_enabled=False,
-            pkce_code_challenge_method="S256",
+        self.clients[DESKTOP_CLIENT] = public_client(
+            DESKTOP_CLIENT,
+            "geniusbot (desktop, loopback redirect)",
             valid_redirect_uris=list(DESKTOP_REDIRECTS),
-            opts=opts,
         )
         self.clients[WEBUI_SVC_CLIENT] = keycloak.openid.Client(
             f"client-{WEBUI_SVC_CLIENT}",
