@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from components.fleet import plan_connectors
+from tools import mockrun
+
 from ..recipe import TEST_REPO, Recipe
 from .pyapp import python_app
 
@@ -22,15 +25,14 @@ class Connector:
     port: int  # the registry's container_port
 
 
-CONNECTORS: tuple[Connector, ...] = (
-    Connector("caddy-mcp", "caddy-mcp", 8000),
-    Connector("container-manager-mcp", "container-manager-mcp", 8000),
-    Connector("openbao-mcp", "openbao-mcp", 8000),
-    Connector("technitium-dns-mcp", "technitium-dns-mcp", 8000),
-    Connector("vector-mcp", "vector-mcp", 8000),
-    Connector("pulselink-mcp", "pulselink-mcp", 8000),
-    Connector("freshrss-mcp", "freshrss-mcp", 8000),
-)
+def staging_connectors() -> tuple[Connector, ...]:
+    """The connectors the staging stack deploys, read from the registry through the
+    program's own planning (../shared/data/mcp-fleet.registry.yml; nothing restated here)."""
+    _, selected, _ = plan_connectors(mockrun.stack_model("staging"))
+    return tuple(Connector(c.name, c.console_script, c.container_port) for c in selected)
+
+
+CONNECTORS: tuple[Connector, ...] = staging_connectors()
 
 
 def connector_recipe(c: Connector) -> Recipe:
