@@ -1,6 +1,6 @@
 """Build the stack's images here from Debian root filesystems, cached by recipe hash.
 
-    cd /work/main && .venv/bin/python -m verify.images.build [NAME ...]     (default: all)
+    .venv/bin/python -m verify.images.build [NAME ...]     (default: all)
 
 No registry is needed: a shared debootstrap base (cached under ~/.cache/agent-os/rootfs/),
 per-image packages and files added in a chroot, then `docker import`. Each image is tagged

@@ -1,6 +1,6 @@
 """Run each built image the way the program does and check that it works.
 
-    cd /work/main && .venv/bin/python -m verify.images.check [NAME ...]     (default: all built)
+    .venv/bin/python -m verify.images.check [NAME ...]     (default: all built)
 
 Every container is started with a bounded wait and removed afterwards (with its volumes).
 """
