@@ -15,6 +15,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from verify.engine import start_engine
 from verify.images import build, check
 from verify.images.recipes import RECIPES
 
@@ -23,11 +24,14 @@ pytestmark = pytest.mark.images
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[docker.DockerClient]:
-    c = docker.from_env(timeout=300)
+    """The machine's Docker Engine, started here when none runs (as CI's fresh run needs)."""
+    engine = start_engine()
     lock = build.acquire_lock()
+    c = docker.from_env(timeout=300)  # image imports of several hundred MB take a while
     yield c
-    lock.close()
     c.close()
+    lock.close()
+    engine.close()
 
 
 def test_every_image_has_a_check() -> None:
