@@ -3,27 +3,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
+from tests.shards.oracle import ref_choose
+
 REPO = Path(__file__).resolve().parents[2]
 LOCAL = ["tcp://localhost:9101", "tcp://localhost:9102", "tcp://localhost:9103"]
-
-
-def ref_choose(eps: Sequence[str], key: str) -> str:
-    best, best_score = eps[0], -1
-    for e in eps:
-        score = int.from_bytes(hashlib.md5((e + "-" + key).encode("utf-8")).digest(), "big")
-        if score > best_score:
-            best, best_score = e, score
-    return best
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

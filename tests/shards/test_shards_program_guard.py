@@ -4,9 +4,7 @@ back from the stack's own outputs through a StackReference."""
 
 from __future__ import annotations
 
-import hashlib
 import re
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from components import config
 from components.foundation import foundation
 from shards import guard
 from shards.deploy import ShardsLayer
+from tests.shards.oracle import ref_choose, ref_graph_name
 from tools import mockrun
 
 TENANTS = ["acme", "globex", "initech", "umbrella", "Stark Industries", "hooli", "wayne", "cyberdyne"]
@@ -27,26 +26,12 @@ def eps(n: int, base_port: int = 9101) -> list[str]:
     return [f"tcp://kg-shard-{i}:{base_port + i - 1}" for i in range(1, n + 1)]
 
 
-def ref_route(endpoints: Sequence[str], key: str) -> str:
-    """Independent HRW: argmax MD5_128(endpoint + "-" + key), first wins ties."""
-    best, score = endpoints[0], -1
-    for e in endpoints:
-        s = int.from_bytes(hashlib.md5(f"{e}-{key}".encode()).digest(), "big")
-        if s > score:
-            best, score = e, s
-    return best
-
-
-def ref_graph(tenant: str) -> str:
-    return "tenant__" + re.sub(r"[^A-Za-z0-9_.-]+", "_", tenant.strip()).strip("_").lower() + "____commons__"
-
-
 def expected_moves(old: list[str], new: list[str]) -> list[tuple[str, str, str, str]]:
-    keys = [("", "__commons__")] + [(t, ref_graph(t)) for t in TENANTS]
+    keys = [("", "__commons__")] + [(t, ref_graph_name(t)) for t in TENANTS]
     return [
-        (t, g, ref_route(old, g), ref_route(new, g))
+        (t, g, ref_choose(old, g), ref_choose(new, g))
         for t, g in keys
-        if ref_route(old, g) != ref_route(new, g)
+        if ref_choose(old, g) != ref_choose(new, g)
     ]
 
 

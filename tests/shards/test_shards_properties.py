@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import random
 from collections import Counter
-from collections.abc import Sequence
 from functools import cache
 
 import pytest
@@ -16,16 +14,7 @@ from hypothesis import strategies as st
 from shards.endpoints import endpoints
 from shards.reshard import plan_reshard
 from shards.routing import Router, tenant_graph_name
-
-
-def ref_choose(eps: Sequence[str], key: str) -> str:
-    best, best_score = eps[0], -1
-    for e in eps:
-        score = int.from_bytes(hashlib.md5((e + "-" + key).encode("utf-8")).digest(), "big")
-        if score > best_score:
-            best, best_score = e, score
-    return best
-
+from tests.shards.oracle import ref_choose
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_./"
 

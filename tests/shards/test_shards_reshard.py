@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -17,18 +15,10 @@ from shards.reshard import (
     migration_steps,
     plan_reshard,
 )
+from tests.shards.oracle import ref_choose
 
 LOCAL3 = ["tcp://localhost:9101", "tcp://localhost:9102", "tcp://localhost:9103"]
 LOCAL4 = [*LOCAL3, "tcp://localhost:9104"]
-
-
-def ref_choose(eps: Sequence[str], key: str) -> str:
-    best, best_score = eps[0], -1
-    for e in eps:
-        score = int.from_bytes(hashlib.md5((e + "-" + key).encode("utf-8")).digest(), "big")
-        if score > best_score:
-            best, best_score = e, score
-    return best
 
 
 TENANTS = [f"tenant-{i}" for i in range(400)]
