@@ -21,10 +21,11 @@ import docker
 from docker.errors import DockerException, ImageNotFound
 from docker.models.containers import Container
 
-from components.config.data import KafkaConfig, KafkaPartitions
+from components.config.data import KafkaConfig
 from components.data import kafka as program_kafka
 from components.fleet import connectors as program_connectors
 from components.fleet.process import TMP
+from tools import mockrun
 
 from .recipes import RECIPES
 from .recipes.mcp_connectors import CONNECTORS, Connector
@@ -69,8 +70,8 @@ KC_READY = (
     "read -r status <&3 && [[ $status == *' 200'* ]]"
 )
 
-# Pulumi.staging.yaml's data.kafka: one broker, kg_tasks/agent_turns with 3 partitions.
-KAFKA_STAGING = KafkaConfig(brokers=1, partitions=KafkaPartitions(kg_tasks=3, kg_staging=1, agent_turns=3))
+# The staging stack's data.kafka, parsed from Pulumi.staging.yaml as the program parses it.
+KAFKA_STAGING: KafkaConfig = mockrun.stack_model("staging").data.kafka
 # components/data/kafka.py broker(): the service's healthcheck and user.
 KAFKA_BS = f"127.0.0.1:{program_kafka.CLIENT_PORT}"
 KAFKA_HEALTH = f"{program_kafka.BIN}/kafka-broker-api-versions.sh --bootstrap-server {KAFKA_BS} >/dev/null"
