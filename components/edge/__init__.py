@@ -11,7 +11,7 @@ import pulumi_docker as docker
 from ..swarm import Platform
 from ..swarm.routes import Route, check_unique
 from ..swarm.secretvalues import StackSecrets
-from .caddy import caddy, root_ca, root_ca_file, root_certificate
+from .caddy import caddy, root_ca, root_ca_file, root_certificate, root_pem
 from .technitium import DNS_ROUTE, dns_records, technitium
 
 
@@ -47,9 +47,10 @@ class EdgeLayer(pulumi.ComponentResource):
         password = secrets.value("technitiumAdminPassword")
         self.technitium = technitium(platform, password, self)
         self.root_ca = root_ca(platform, self)
-        self.root_cert = root_certificate(self.root_ca)
+        pem = root_pem(self.root_ca)
+        self.root_cert = root_certificate(pem)
         self.root_ca_file = root_ca_file(platform, self.root_cert, self)
-        self.caddy = caddy(platform, all_routes, self.root_ca, self)
+        self.caddy = caddy(platform, all_routes, pem, self)
         self.dns_gate, self.dns_records = dns_records(
             platform, all_routes, password, [self.caddy, self.technitium, self.root_ca_file], self
         )

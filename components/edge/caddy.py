@@ -51,9 +51,16 @@ def root_ca(platform: Platform, parent: pulumi.Resource) -> command.local.Comman
 EDGE_LABEL = "edge"
 
 
-def root_certificate(root: command.local.Command) -> pulumi.Output[str]:
+def root_pem(root: command.local.Command) -> pulumi.Output[dict[str, str]]:
+    """The step's output, parsed once: {"cert", "key"}, secret (it holds the key)."""
+    return pulumi.Output.secret(root.stdout).apply(
+        lambda out: {k: str(v) for k, v in json.loads(out).items()}
+    )
+
+
+def root_certificate(pem: pulumi.Output[dict[str, str]]) -> pulumi.Output[str]:
     """The root's certificate (public; the key stays a secret)."""
-    return pulumi.Output.unsecret(root.stdout.apply(lambda out: str(json.loads(out)["cert"])))
+    return pulumi.Output.unsecret(pem.apply(lambda d: d["cert"]))
 
 
 def root_ca_file(
@@ -73,13 +80,12 @@ def root_ca_file(
 
 
 def caddy(
-    platform: Platform, routes: list[Route], root: command.local.Command, parent: pulumi.Resource
+    platform: Platform, routes: list[Route], pem: pulumi.Output[dict[str, str]], parent: pulumi.Resource
 ) -> docker.Service:
     cfg = platform.cfg
     c = cfg.edge.caddy
-    pem = pulumi.Output.secret(root.stdout).apply(json.loads)
-    cert = platform.secret("caddy-root-cert", pem.apply(lambda d: str(d["cert"])), parent)
-    key = platform.secret("caddy-root-key", pem.apply(lambda d: str(d["key"])), parent)
+    cert = platform.secret("caddy-root-cert", pem.apply(lambda d: d["cert"]), parent)
+    key = platform.secret("caddy-root-key", pem.apply(lambda d: d["key"]), parent)
     caddyfile = platform.config_file(
         "caddyfile", render_caddyfile(routes, cfg.edge.zone, c.http_port, c.https_port), parent
     )
