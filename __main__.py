@@ -1,7 +1,7 @@
 """agent-os: the agent-utilities "Enterprise (swarm)" recipe as one stack graph.
 
-The recipe's bootstrap, in order. Each layer takes only the typed outputs of the layers
-below it; Pulumi runs everything the data edges leave unordered in parallel.
+The recipe's bootstrap, in order. Each layer takes its own plan and only the typed outputs
+of the layers below it; Pulumi runs everything the data edges leave unordered in parallel.
 """
 
 import pulumi
@@ -9,54 +9,67 @@ import pulumi
 from components import config
 from components.core import CoreLayer
 from components.data import DataLayer
-from components.day0 import Topology
-from components.day0.inventory import check_inventory
 from components.edge import EdgeLayer
-from components.fleet import FleetLayer, connector_identities, fleet_telemetry
+from components.fleet import FleetLayer
 from components.foundation import foundation
-from components.routes import all_routes
+from components.plan import check, stack_plan
 from components.runtime import tune_gc
+from components.topology import Topology
 from shards.deploy import ShardsLayer
 
 tune_gc()  # the evaluation keeps every resource alive: collect garbage less often
 
-# 0. Typed stack config: bad config stops here, before any resource is registered.
-cfg = config.load(check_inventory)  # day 0's rule too: the inventory can run the placement plan
-# The connector fleet from the registry (GitOps must never run it a second time).
-connectors = connector_identities(cfg)
+# 0. Typed stack config, then the stack plan (every layer's services, placements, routes;
+# the connector registry) and the checks on it: bad config stops here, before any resource.
+cfg = config.load()
+try:
+    plan = stack_plan(cfg)
+    check(cfg, plan)  # the inventory can run the placement plan
+except config.ConfigError as e:
+    raise pulumi.RunError(f"invalid stack config:\n  {e}") from None
 
-# 1-4. Day 0 (provision the swarm from the inventory over SSH, or check the existing one),
-# then providers, secrets, encrypted overlay networks per layer.
-base = foundation(cfg)
+# 1-4. Day 0 (provision the swarm from the inventory over SSH, or check the existing one
+# carries the placements' labels), then providers, secrets, encrypted overlay networks.
+base = foundation(cfg, plan.placements)
 
 # 5. Edge: Technitium DNS and Caddy, with every route the layers above register.
-edge = EdgeLayer(base.platform, base.secrets, all_routes(cfg), base.opts)
+edge = EdgeLayer(base.platform, base.secrets, plan.edge, list(plan.routes), base.opts)
 
 # Data: Postgres + AGE (databases, roles, extensions, graph) and Kafka with topics.
-data = DataLayer(base.platform, base.secrets, base.opts)
+data = DataLayer(base.platform, base.secrets, plan.data, base.opts)
 
 # Engine shards (refuses an unacknowledged re-shard at preview; exports shardEndpoints etc.).
-shards = ShardsLayer(base.platform, base.secrets, base.opts)
+shards = ShardsLayer(base.platform, base.secrets, plan.shards, base.opts)
 
-# Core: OpenBao, Keycloak, Portainer, LGTM (scraping the shards' telemetry), wired together.
+# Core: OpenBao, Keycloak, Portainer, LGTM (scraping what the layers declare), wired together.
 core = CoreLayer(
     base.platform,
     base.secrets,
+    plan.core,
     edge.outputs,
     data.outputs,
-    [shards.outputs.telemetry, fleet_telemetry(cfg)],
+    plan.telemetry,
     base.opts,
-    connectors=connectors,
+    connectors=plan.fleet.connectors.identities,  # GitOps must never run them a second time
 )
 
 # agent-utilities tier, MCP connector fleet, UIs: config.json rendered from all of the above.
-fleet = FleetLayer(base.platform, base.secrets, data.outputs, core.outputs, shards.outputs, base.opts)
+fleet = FleetLayer(
+    base.platform, base.secrets, plan.fleet, data.outputs, core.outputs, shards.outputs, base.opts
+)
 
 # 9. The topology manifest for graph-os (posted when agent-os:inventory.topology.post).
 endpoints = {"urls": edge.outputs.urls, "kafkaBootstrap": data.outputs.kafka_bootstrap}
 after = [edge, data, shards, core, fleet]  # every layer: the manifest describes what is up
 topology = Topology(
-    cfg, base.platform.networks, endpoints, after, core.outputs.openbao, core.outputs.keycloak, base.opts
+    cfg,
+    plan.placements,
+    base.platform.networks,
+    endpoints,
+    after,
+    core.outputs.openbao,
+    core.outputs.keycloak,
+    base.opts,
 )
 
 pulumi.export("placement", base.day0.outputs.placement)

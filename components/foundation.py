@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -12,6 +13,7 @@ import pulumi_random as random
 from .config import StackConfig
 from .config.swarm import Layer
 from .day0 import Day0, ssh_private_key
+from .model import Placement
 from .swarm import Networks, Platform
 from .swarm.secretvalues import StackSecrets
 
@@ -29,13 +31,13 @@ def layers_in_use(cfg: StackConfig) -> list[Layer]:
     return list(Layer)
 
 
-def foundation(cfg: StackConfig) -> Foundation:
+def foundation(cfg: StackConfig, placements: Sequence[Placement]) -> Foundation:
     # Explicit providers only (the stack files set pulumi:disable-default-providers).
     ssh_key = ssh_private_key(cfg)  # a missing key is a config error before any resource
     command_provider = command.Provider("command")
     # Day 0: provision the swarm over SSH (init, tokens, joins, labels, check), or check the
     # existing one has the labels the placement plan needs. The docker provider comes after.
-    day0 = Day0(cfg, ssh_key, pulumi.ResourceOptions(providers={"command": command_provider}))
+    day0 = Day0(cfg, placements, ssh_key, pulumi.ResourceOptions(providers={"command": command_provider}))
     docker_provider = docker.Provider(
         "docker",
         host=day0.outputs.docker_host,

@@ -16,13 +16,15 @@ import pulumi_docker as docker
 
 from components.config.shards import Sizing
 from components.config.swarm import Layer
+from components.model import Placement
 from components.swarm import HealthCheck, Platform, ServiceSpec, TmpfsMount, VolumeMount, swarm_service
 from components.swarm.entrypoint import ENV_VAR, SCRIPT_PATH, Entrypoint, SecretEnv, secrets_entrypoint
 from components.swarm.observability import Telemetry
 from components.swarm.secretvalues import StackSecrets
 from shards import guard
-from shards.endpoints import ShardMode, endpoints, metrics_port, shard_mode
-from shards.telemetry import ShardAddress, shard_telemetry
+from shards.endpoints import ShardMode
+from shards.plan import ShardsPlan, host_and_port
+from shards.telemetry import ShardAddress
 
 IMAGE_KEY = "epistemic-graph"
 PROGRAM = "epistemic-graph-server"
@@ -69,15 +71,9 @@ class ShardsOutputs:
         return json.dumps(list(self.endpoints), separators=(",", ":"))
 
 
-def host_and_port(endpoint: str) -> tuple[str, int]:
-    """`tcp://host:port` split at the last ':' (as the app does)."""
-    if not endpoint.startswith("tcp://"):
-        raise ValueError(f"shard endpoint {endpoint!r} is not tcp://host:port")
-    host, _, port = endpoint.removeprefix("tcp://").rpartition(":")
-    return host, int(port)
-
-
-def shard_spec(platform: Platform, shard: ShardAddress, auth: SecretEnv, entry: Entrypoint) -> ServiceSpec:
+def shard_spec(
+    platform: Platform, shard: ShardAddress, placement: Placement, auth: SecretEnv, entry: Entrypoint
+) -> ServiceSpec:
     """One engine shard. `auth` is required: a shard without the shared secret refuses to
     start, so no spec can be built without the secret file and its env export."""
     host, rpc = host_and_port(shard.endpoint)
@@ -86,8 +82,7 @@ def shard_spec(platform: Platform, shard: ShardAddress, auth: SecretEnv, entry: 
     s = platform.cfg.shards
     wrapped = entry.wrap([auth], uid=USER, gid=USER)
     spec = ServiceSpec(
-        name=shard.service,
-        layer=Layer.AGENTS,
+        placement=placement,
         image=platform.image(IMAGE_KEY),
         # command replaces the image ENTRYPOINT with `with-secrets`; args is the full command.
         command=wrapped.command,
@@ -107,9 +102,7 @@ def shard_spec(platform: Platform, shard: ShardAddress, auth: SecretEnv, entry: 
         tmpfs=(TmpfsMount(target="/tmp", size_bytes=64 * 1024**2),),
         resources=s.resources,
         networks=(Layer.AGENTS,),
-        replicas=1,
         stateful=True,
-        constraints=(f"node.labels.{s.node_label}=={shard.n}",),
         user=f"{USER}:{USER}",
         read_only=True,
         init=True,
@@ -132,13 +125,15 @@ def _require_auth(spec: ServiceSpec, auth: SecretEnv) -> None:
 
 class ShardsLayer(pulumi.ComponentResource):
     def __init__(
-        self, platform: Platform, secrets: StackSecrets, opts: pulumi.ResourceOptions | None = None
+        self,
+        platform: Platform,
+        secrets: StackSecrets,
+        plan: ShardsPlan,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("agent-os:shards:Shards", "shards", None, opts)
-        cfg = platform.cfg
-        s = cfg.shards
-        sizing = cfg.sizing()
-        eps = tuple(endpoints(sizing.shard_count, s.base_port, s.host_template))
+        s = platform.cfg.shards
+        eps, sizing = plan.endpoints, plan.sizing
 
         # Re-shard guard, during program evaluation: raises pulumi.RunError (at preview)
         # before any shard resource below is registered.
@@ -147,27 +142,20 @@ class ShardsLayer(pulumi.ComponentResource):
         self.auth_secret = platform.secret("graph-service-auth-secret", secrets.value(AUTH_SECRET_KEY), self)
         auth = SecretEnv(env=AUTH_ENV, secret=self.auth_secret, file_name=AUTH_FILE)
         self.entrypoint = secrets_entrypoint(platform, "kg-shards", self)
-        addresses = [
-            ShardAddress(
-                n=n,
-                endpoint=ep,
-                service=host_and_port(ep)[0],
-                metrics_port=metrics_port(n, s.metrics_base_port),
-            )
-            for n, ep in enumerate(eps, start=1)
-        ]
         self.services = {
-            a.service: swarm_service(platform, shard_spec(platform, a, auth, self.entrypoint), self)
-            for a in addresses
+            p.address.service: swarm_service(
+                platform, shard_spec(platform, p.address, p.placement, auth, self.entrypoint), self
+            )
+            for p in plan.shards
         }
         self.outputs = ShardsOutputs(
             endpoints=eps,
-            mode=shard_mode(len(eps)),
+            mode=plan.mode,
             services=self.services,
             auth_secret=self.auth_secret,
             auth=auth,
             entrypoint=self.entrypoint,
-            telemetry=shard_telemetry(addresses),
+            telemetry=plan.telemetry,
             sizing=sizing,
             reshard_plan=guard.plan_output(decision),
         )

@@ -272,11 +272,13 @@ def stack_model(stack: str, overrides: Mapping[str, Any] | None = None) -> Any:
     StackConfig model exactly as the program's loader does, without running the program."""
     from components.config import NAMESPACE, parse
     from components.config.secrets import SECRET_KEYS
-    from components.day0.inventory import check_inventory
+    from components.plan import check, stack_plan
 
     values, secret = stack_config(stack)
     values.update(overrides or {})
     prefix = f"{NAMESPACE}:"
     raw = {k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix) and v is not None}
     raw = {k: (None if k in SECRET_KEYS else v) for k, v in raw.items()}
-    return parse(raw, stack, {k[len(prefix) :] for k in secret if k.startswith(prefix)}, (check_inventory,))
+    cfg = parse(raw, stack, {k[len(prefix) :] for k in secret if k.startswith(prefix)})
+    check(cfg, stack_plan(cfg))  # as __main__.py does, right after loading
+    return cfg

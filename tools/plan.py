@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nlongest dependency chain: {len(chain)} resources")
     print("  " + "\n  -> ".join(label(dag.nodes[u]) for u in chain))
     placement = mockrun.unwrap(run.outputs.get("placementMarkdown"))
-    if isinstance(placement, str):  # the day-0 placement plan (components/day0/placement.py)
+    if isinstance(placement, str):  # the day-0 placement plan (components/day0/plan.py)
         print("\nplacement plan (host -> services):\n" + placement)
     return 0
 

@@ -29,9 +29,19 @@ from .keycloak import (
     public_url,
 )
 from .lgtm import GrafanaSso, Lgtm
-from .openbao import KvEntry, OpenBaoConfig, admin_url, openbao_cluster, vault_provider, vault_ref
+from .openbao import (
+    AdminLogin,
+    KvEntry,
+    OpenBaoConfig,
+    admin_url,
+    openbao_admin,
+    openbao_cluster,
+    vault_provider,
+    vault_ref,
+)
 from .openbao import internal_url as openbao_internal_url
 from .outputs import CoreOutputs, KeycloakOutputs, LgtmOutputs, OpenBaoOutputs
+from .plan import PORTAINER_HOST, CorePlan
 from .portainer import portainer, portainer_sso_settings
 
 __all__ = ["CoreLayer", "CoreOutputs"]
@@ -42,6 +52,7 @@ class CoreLayer(pulumi.ComponentResource):
         self,
         platform: Platform,
         secrets: StackSecrets,
+        plan: CorePlan,
         edge: EdgeOutputs,
         data: DataOutputs,
         telemetry: Sequence[Telemetry] = (),
@@ -68,11 +79,13 @@ class CoreLayer(pulumi.ComponentResource):
         # --- Keycloak
         keycloak_out: KeycloakOutputs | None = None
         self.keycloak = None
-        if on.keycloak:
+        if plan.keycloak is not None:
             db_password = secrets.value("keycloakDbPassword")
             admin_password = secrets.value("keycloakAdminPassword")
             database = keycloak_database(platform, data, db_password, self)
-            self.keycloak = keycloak_service(platform, data, database, db_password, admin_password, self)
+            self.keycloak = keycloak_service(
+                platform, plan.keycloak, data, database, db_password, admin_password, self
+            )
             provider, self.keycloak_gate = keycloak_provider(
                 platform, admin_password, [self.keycloak, *edge_ready], edge.root_ca_pem, self
             )
@@ -95,13 +108,16 @@ class CoreLayer(pulumi.ComponentResource):
         # --- OpenBao
         openbao_out: OpenBaoOutputs | None = None
         docker_secrets: dict[str, docker.Secret] = {}
-        if on.openbao:
+        if plan.openbao:
             b = cfg.core.openbao
             adopt = pulumi.Config(NAMESPACE).get_secret("openbaoRootToken")
             self.openbao = openbao_cluster(
-                platform, secrets.value("openbaoSealSecret"), adopt, edge_ready, self
+                platform, plan.openbao, secrets.value("openbaoSealSecret"), adopt, edge_ready, self
             )
-            provider = vault_provider(platform, self.openbao, self)
+            # The program's own admin login replaces the root token, which is then revoked.
+            login = AdminLogin(secrets.value("openbaoAdminRoleId"), secrets.value("openbaoAdminSecretId"))
+            self.openbao_admin = openbao_admin(platform, self.openbao, adopt, login, self)
+            provider = vault_provider(platform, self.openbao, self.openbao_admin, self)
             entries = self._kv_entries(secrets, data, client_secrets, keycloak_out is not None)
             role_id = secrets.value("openbaoAgentRoleId")
             secret_id = secrets.value("openbaoAgentSecretId")
@@ -110,7 +126,12 @@ class CoreLayer(pulumi.ComponentResource):
                 "openbao-role-id": platform.secret("openbao-role-id", role_id, self),
                 "openbao-secret-id": platform.secret("openbao-secret-id", secret_id, self),
             }
-            pulumi.export("openbaoRootToken", self.openbao.root_token)
+            # No root token: openbao-admin revokes it. The admin login's body is what
+            # `bao write auth/approle-admin/login -` reads (README, recovery).
+            pulumi.export(
+                "openbaoAdminLogin",
+                pulumi.Output.secret(pulumi.Output.all(role_id=login.role_id, secret_id=login.secret_id)),
+            )
             pulumi.export("openbaoRecoveryKeys", self.openbao.recovery_keys)
             openbao_out = OpenBaoOutputs(
                 url=admin_url(platform),
@@ -130,7 +151,7 @@ class CoreLayer(pulumi.ComponentResource):
 
         # --- Portainer
         portainer_url: str | None = None
-        if on.portainer:
+        if plan.portainer is not None and plan.portainer_agent is not None:
             sso = None
             if keycloak_out is not None:
                 sso = portainer_sso_settings(
@@ -140,6 +161,7 @@ class CoreLayer(pulumi.ComponentResource):
             sso_after = [keycloak_out.ready] if keycloak_out is not None else []
             self.portainer = portainer(
                 platform,
+                (plan.portainer_agent, plan.portainer),
                 secrets.value("portainerAdminPassword"),
                 sso,
                 client_secrets.portainer if sso else None,
@@ -149,7 +171,7 @@ class CoreLayer(pulumi.ComponentResource):
                 self,
                 connectors,
             )
-            portainer_url = f"https://{cfg.edge.host('portainer')}"
+            portainer_url = f"https://{cfg.edge.host(PORTAINER_HOST)}"
         else:
             pulumi.log.warn(
                 "agent-os: integrations.portainer is off: no Portainer UI or GitOps stacks.", self
@@ -157,7 +179,7 @@ class CoreLayer(pulumi.ComponentResource):
 
         # --- LGTM
         lgtm_out: LgtmOutputs | None = None
-        if on.lgtm:
+        if plan.lgtm is not None:
             grafana_sso = None
             if keycloak_out is not None and client_secrets.grafana is not None:
                 oidc_pub = f"{public_url(platform)}/realms/{kc_cfg.realm}/protocol/openid-connect"
@@ -171,6 +193,7 @@ class CoreLayer(pulumi.ComponentResource):
                 )
             self.lgtm = Lgtm(
                 platform,
+                plan.lgtm,
                 telemetry,
                 secrets.value("fleetEventsToken"),
                 secrets.value("grafanaAdminPassword"),

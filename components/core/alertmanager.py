@@ -6,9 +6,10 @@ import pulumi_docker as docker
 
 from ..config.core import LgtmConfig
 from ..config.swarm import Layer
+from ..model import Placement
 from ..swarm import ConfigFile, HealthCheck, Platform, SecretFile, ServiceSpec, VolumeMount
-from ..swarm.names import ALERTMANAGER_SERVICE
-from .lgtm_config import ALERTMANAGER_PORT, EVENTS_TOKEN_FILE, NOBODY
+from .lgtm_config import EVENTS_TOKEN_FILE, NOBODY
+from .plan import ALERTMANAGER_PORT
 
 
 def alertmanager_spec(
@@ -16,11 +17,10 @@ def alertmanager_spec(
     lg: LgtmConfig,
     config: docker.ServiceConfig,
     events_token: docker.Secret,
-    pin: str,
+    placement: Placement,
 ) -> ServiceSpec:
     return ServiceSpec(
-        name=ALERTMANAGER_SERVICE,
-        layer=Layer.CORE,
+        placement=placement,
         image=platform.image("alertmanager"),
         args=(
             "--config.file=/etc/alertmanager/alertmanager.yml",
@@ -33,8 +33,6 @@ def alertmanager_spec(
         resources=lg.alertmanager,
         # The webhook target (agent-gateway) is reachable on the core overlay.
         networks=(Layer.CORE,),
-        replicas=1,
         stateful=True,
-        constraints=(pin,),
         health=HealthCheck.wget(ALERTMANAGER_PORT, "/-/ready"),
     )

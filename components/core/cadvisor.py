@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from ..config.core import LgtmConfig
 from ..config.swarm import Layer
+from ..model import Placement
 from ..swarm import BindMount, HealthCheck, Platform, ServiceSpec
-from .lgtm_config import CADVISOR_PORT, CADVISOR_SERVICE
+from .plan import CADVISOR_PORT
 
 
-def cadvisor_spec(platform: Platform, lg: LgtmConfig) -> ServiceSpec:
+def cadvisor_spec(platform: Platform, lg: LgtmConfig, placement: Placement) -> ServiceSpec:
     return ServiceSpec(
-        name=CADVISOR_SERVICE,
-        layer=Layer.CORE,
+        placement=placement,
         image=platform.image("cadvisor"),
         # Container labels stay on (the autoscaler keys on
         # container_label_com_docker_swarm_service_name).
@@ -25,6 +25,5 @@ def cadvisor_spec(platform: Platform, lg: LgtmConfig) -> ServiceSpec:
         ),
         resources=lg.exporters,
         networks=(Layer.CORE,),
-        replicas=None,
         health=HealthCheck.wget(CADVISOR_PORT, "/healthz"),
     )

@@ -9,9 +9,10 @@ import pulumi_docker as docker
 
 from ..config.core import LgtmConfig
 from ..config.swarm import Layer
+from ..model import Placement
 from ..swarm import ConfigFile, HealthCheck, Platform, SecretFile, ServiceSpec, VolumeMount
 from .lgtm_config import GRAFANA_UID
-from .routes import GRAFANA_HOST, GRAFANA_PORT, GRAFANA_SERVICE
+from .plan import GRAFANA_HOST, GRAFANA_PORT
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ def grafana_spec(
     datasources: docker.ServiceConfig,
     admin_password: docker.Secret,
     sso: GrafanaSso | None,
-    pin: str,
+    placement: Placement,
     parent: pulumi.Resource,
 ) -> ServiceSpec:
     secrets = [
@@ -64,8 +65,7 @@ def grafana_spec(
             ),
         }
     return ServiceSpec(
-        name=GRAFANA_SERVICE,
-        layer=Layer.CORE,
+        placement=placement,
         image=platform.image("grafana"),
         env=env,
         configs=(
@@ -79,9 +79,7 @@ def grafana_spec(
         volumes=(VolumeMount(source=f"{platform.namespace}-grafana-data", target="/var/lib/grafana"),),
         resources=lg.grafana,
         networks=(Layer.CORE, Layer.EDGE),
-        replicas=1,
         # Grafana 12's search index holds a file lock: never two tasks (stop-first).
         stateful=True,
-        constraints=(pin,),
         health=HealthCheck.wget(GRAFANA_PORT, "/api/health"),
     )

@@ -13,11 +13,24 @@ import pulumi_postgresql as postgresql
 
 from ..config.swarm import Layer
 from ..data import DataOutputs
+from ..model import Placement
 from ..swarm import HealthCheck, Platform, Probe, ServiceSpec, readiness_gate, swarm_service
 from ..swarm.entrypoint import SecretEnv, secrets_entrypoint
-from ..swarm.names import KEYCLOAK_HTTP_PORT, KEYCLOAK_MANAGEMENT_PORT, KEYCLOAK_SERVICE
 from .outputs import KeycloakOutputs
-from .routes import GRAFANA_HOST, PORTAINER_HOST, SSO_HOST
+from .plan import (
+    API_CLIENT,
+    DESKTOP_CLIENT,
+    GRAFANA_CLIENT,
+    GRAFANA_HOST,
+    KEYCLOAK_HTTP_PORT,
+    KEYCLOAK_MANAGEMENT_PORT,
+    KEYCLOAK_SERVICE,
+    PORTAINER_CLIENT,
+    PORTAINER_HOST,
+    SSO_HOST,
+    WEBUI_CLIENT,
+    WEBUI_SVC_CLIENT,
+)
 
 KEYCLOAK_UID = "1000"  # the image's `keycloak` user
 KEYCLOAK_GID = "0"
@@ -26,14 +39,8 @@ KC_SH = "/opt/keycloak/bin/kc.sh"
 # Realm roles (platform.md §7). Composites: kg:admin > kg:write > kg:read.
 ROLES = ("kg:read", "kg:write", "kg:admin", "admin:cluster-read", "webui:admin")
 COMPOSITES = {"kg:write": ("kg:read",), "kg:admin": ("kg:write",)}
-API_CLIENT = "agent-utilities"
-WEBUI_CLIENT = "agent-webui"
-WEBUI_SVC_CLIENT = "agent-webui-svc"
-DESKTOP_CLIENT = "geniusbot"  # native app: PKCE, loopback redirect on any port (RFC 8252)
 DESKTOP_REDIRECTS = ("http://127.0.0.1/*", "http://[::1]/*")
 PLATFORM_ADMIN_ROLES = ("kg:admin", "webui:admin")
-GRAFANA_CLIENT = "grafana"
-PORTAINER_CLIENT = "portainer"
 # Service-account role mappings.
 SERVICE_ACCOUNT_ROLES = {API_CLIENT: ("kg:admin",), WEBUI_SVC_CLIENT: ("kg:write", "admin:cluster-read")}
 # Clients whose access tokens carry `aud: agent-utilities` (REST/MCP JWT audience).
@@ -72,6 +79,7 @@ def keycloak_database(
 
 def keycloak_service(
     platform: Platform,
+    placement: Placement,
     data: DataOutputs,
     database: postgresql.Database,
     db_password: pulumi.Output[str],
@@ -123,8 +131,7 @@ def keycloak_service(
         "read -r status <&3 && [[ $status == *' 200'* ]]"
     )
     spec = ServiceSpec(
-        name=KEYCLOAK_SERVICE,
-        layer=Layer.CORE,
+        placement=placement,
         image=platform.image("keycloak"),
         command=(*wrapped.command, KC_SH),
         args=("start",),
@@ -135,7 +142,6 @@ def keycloak_service(
         # One backend overlay (data, for Postgres) + core + edge (Caddy).
         # fleet: the connectors fetch the realm's JWKS in-cluster (internal_jwks_uri).
         networks=(Layer.CORE, Layer.EDGE, Layer.DATA, Layer.FLEET),
-        replicas=kc.replicas,
         spread=("node.id",) if clustered else (),
         # The image has no curl: bash /dev/tcp against the management port.
         health=HealthCheck(

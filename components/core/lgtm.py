@@ -10,23 +10,13 @@ import pulumi
 import pulumi_docker as docker
 
 from ..swarm import Platform, ServiceSpec, swarm_service
-from ..swarm.names import (
-    ALERTMANAGER_SERVICE,
-    PROMETHEUS_PORT,
-    PROMETHEUS_SERVICE,
-    TEMPO_OTLP_HTTP_PORT,
-    TEMPO_SERVICE,
-)
 from ..swarm.observability import Telemetry
 from .alertmanager import alertmanager_spec
 from .cadvisor import cadvisor_spec
 from .grafana import GrafanaSso, grafana_spec
 from .lgtm_config import (
-    ALERTMANAGER_PORT,
-    LOKI_PORT,
     SCRAPED_LAYERS,
     SD_LAYER,
-    TEMPO_HTTP_PORT,
     core_rules,
     render_alertmanager,
     render_grafana_datasources,
@@ -38,6 +28,14 @@ from .lgtm_config import (
 from .loki import loki_spec
 from .node_exporter import node_exporter_spec
 from .outputs import LgtmOutputs
+from .plan import (
+    ALERTMANAGER_PORT,
+    LOKI_PORT,
+    PROMETHEUS_PORT,
+    TEMPO_HTTP_PORT,
+    TEMPO_OTLP_HTTP_PORT,
+    LgtmPlan,
+)
 from .prometheus import prometheus_spec
 from .tempo import tempo_spec
 
@@ -46,6 +44,7 @@ class Lgtm:
     def __init__(
         self,
         platform: Platform,
+        plan: LgtmPlan,
         telemetry: Sequence[Telemetry],
         events_token: pulumi.Output[str],
         grafana_admin_password: pulumi.Output[str],
@@ -53,7 +52,9 @@ class Lgtm:
         parent: pulumi.Resource,
     ) -> None:
         lg = platform.cfg.core.lgtm
-        pin = f"node.labels.{lg.node_label}==true"
+        webhooks = [t.webhook for t in telemetry if t.webhook]
+        if len(webhooks) != 1:
+            raise ValueError(f"Alertmanager needs exactly one webhook among the telemetry, got {webhooks}")
         self.services: dict[str, docker.Service] = {}
 
         def add(spec: ServiceSpec) -> None:
@@ -63,8 +64,8 @@ class Lgtm:
             return platform.config_file(logical, content, parent)
 
         # Exporters: one per node.
-        add(node_exporter_spec(platform, lg))
-        add(cadvisor_spec(platform, lg))
+        add(node_exporter_spec(platform, lg, plan.node_exporter))
+        add(cadvisor_spec(platform, lg, plan.cadvisor))
 
         rules = [*core_rules(lg), *(r for t in telemetry for r in t.rules)]
         self.prometheus_yml = render_prometheus(lg, platform.namespace, [SD_LAYER.value], telemetry)
@@ -75,32 +76,42 @@ class Lgtm:
                 lg,
                 config("prometheus-yml", self.prometheus_yml),
                 config("prometheus-rules", self.rules_yml),
-                pin,
+                plan.prometheus,
             )
         )
 
-        self.alertmanager_yml = render_alertmanager()
+        self.alertmanager_yml = render_alertmanager(webhooks[0])
         token = platform.secret("fleet-events-token-am", events_token, parent)
-        add(alertmanager_spec(platform, lg, config("alertmanager-yml", self.alertmanager_yml), token, pin))
+        add(
+            alertmanager_spec(
+                platform, lg, config("alertmanager-yml", self.alertmanager_yml), token, plan.alertmanager
+            )
+        )
 
         self.loki_yml = render_loki()
-        add(loki_spec(platform, lg, config("loki-yml", self.loki_yml), pin))
+        add(loki_spec(platform, lg, config("loki-yml", self.loki_yml), plan.loki))
 
         self.tempo_yml = render_tempo()
-        add(tempo_spec(platform, lg, config("tempo-yml", self.tempo_yml), pin))
+        add(tempo_spec(platform, lg, config("tempo-yml", self.tempo_yml), plan.tempo))
 
         self.datasources_yml = render_grafana_datasources()
         admin = platform.secret("grafana-admin-password", grafana_admin_password, parent)
         add(
             grafana_spec(
-                platform, lg, config("grafana-datasources", self.datasources_yml), admin, sso, pin, parent
+                platform,
+                lg,
+                config("grafana-datasources", self.datasources_yml),
+                admin,
+                sso,
+                plan.grafana,
+                parent,
             )
         )
 
         self.outputs = LgtmOutputs(
-            prometheus_url=f"http://{PROMETHEUS_SERVICE}:{PROMETHEUS_PORT}",
-            otlp_traces_endpoint=f"http://{TEMPO_SERVICE}:{TEMPO_OTLP_HTTP_PORT}/v1/traces",
-            alertmanager_url=f"http://{ALERTMANAGER_SERVICE}:{ALERTMANAGER_PORT}",
+            prometheus_url=f"http://{plan.prometheus.at(PROMETHEUS_PORT)}",
+            otlp_traces_endpoint=f"http://{plan.tempo.at(TEMPO_OTLP_HTTP_PORT)}/v1/traces",
+            alertmanager_url=f"http://{plan.alertmanager.at(ALERTMANAGER_PORT)}",
         )
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from ..config.core import LgtmConfig
 from ..config.swarm import Layer
+from ..model import Placement
 from ..swarm import BindMount, HealthCheck, Platform, ServiceSpec
-from .lgtm_config import NODE_EXPORTER_PORT, NODE_EXPORTER_SERVICE
+from .plan import NODE_EXPORTER_PORT
 
 
-def node_exporter_spec(platform: Platform, lg: LgtmConfig) -> ServiceSpec:
+def node_exporter_spec(platform: Platform, lg: LgtmConfig, placement: Placement) -> ServiceSpec:
     return ServiceSpec(
-        name=NODE_EXPORTER_SERVICE,
-        layer=Layer.CORE,
+        placement=placement,
         image=platform.image("node-exporter"),
         args=(
             "--path.rootfs=/host",
@@ -20,6 +20,5 @@ def node_exporter_spec(platform: Platform, lg: LgtmConfig) -> ServiceSpec:
         binds=(BindMount(source="/", target="/host"),),
         resources=lg.exporters,
         networks=(Layer.CORE,),
-        replicas=None,
         health=HealthCheck.wget(NODE_EXPORTER_PORT, "/metrics"),
     )

@@ -1,9 +1,11 @@
-"""OpenBao: raft members bao-1..N, static auto-unseal, one-time init, then KV/AppRole as code."""
+"""OpenBao: raft members bao-1..N, static auto-unseal, one-time init, a scoped admin login that
+replaces the root token (which is then revoked), then KV/AppRole as code."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import re
 from collections.abc import Mapping
@@ -16,6 +18,7 @@ import pulumi_vault as vault
 from pulumi_vault import approle, kv
 
 from ..config.swarm import Layer
+from ..model import Placement
 from ..swarm import (
     ConfigFile,
     HealthCheck,
@@ -28,9 +31,8 @@ from ..swarm import (
     swarm_service,
 )
 from ..swarm.adminscript import admin_script
-from ..swarm.names import OPENBAO_PORT
 from .openbao_hcl import CONFIG_DIR, DATA_DIR, SEAL_KEY_FILE, render_openbao_hcl
-from .routes import OPENBAO_HOST
+from .plan import OPENBAO_ALIAS, OPENBAO_HOST, OPENBAO_PORT
 
 BAOCTL = admin_script(__file__, "baoctl.py")
 # OpenBao forked from Vault 1.14; the provider gates features on the server version.
@@ -60,9 +62,9 @@ def _resolve(platform: Platform, url: str) -> str | None:
     return f"{host}:443:{platform.cfg.edge.ingress_addresses[0]}"
 
 
-# Every member answers to this name too: in-cluster clients reach whichever members run
-# (a standby forwards to the active node), never one fixed member.
-MEMBERS_ALIAS = "openbao"
+# Every member answers to OPENBAO_ALIAS too: in-cluster clients reach whichever members
+# run (a standby forwards to the active node), never one fixed member.
+MEMBERS_ALIAS = OPENBAO_ALIAS
 
 
 def internal_url() -> str:
@@ -70,17 +72,16 @@ def internal_url() -> str:
 
 
 def member_service(
-    platform: Platform, n: int, seal_secret: docker.Secret, parent: pulumi.Resource
+    platform: Platform, placement: Placement, seal_secret: docker.Secret, parent: pulumi.Resource
 ) -> docker.Service:
     b = platform.cfg.core.openbao
-    name = f"bao-{n}"
+    name = placement.service
     hcl = platform.config_file(
         f"openbao-{name}", render_openbao_hcl(name, b.member_names, b.seal_key_id), parent
     )
     health_url = f"http://127.0.0.1:{OPENBAO_PORT}/v1/sys/health?standbyok=true&uninitcode=200&sealedcode=200"
     spec = ServiceSpec(
-        name=name,
-        layer=Layer.CORE,
+        placement=placement,
         image=platform.image("openbao"),
         # The image's default CMD is `server -dev`; `server` makes the entrypoint add
         # -config=/openbao/config (every file there is loaded).
@@ -94,9 +95,7 @@ def member_service(
         resources=b.resources,
         networks=(Layer.CORE, Layer.EDGE),
         aliases=(MEMBERS_ALIAS,),
-        replicas=1,
         stateful=True,
-        constraints=(f"node.labels.{b.node_label}=={n}",),
         # The entrypoint chowns the data dir on first start, then su-execs to `openbao`.
         cap_add=("CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"),
         stop_grace_period="30s",
@@ -141,18 +140,148 @@ class KvEntry:
     value: pulumi.Output[str]
 
 
+# --- the admin login (replaces the root token after init) -----------------------------
+# An AppRole of its own (the program manages the `approle` mount itself): the vault provider
+# logs in with it on every run and gets a short-lived token carrying ADMIN_POLICY only.
+ADMIN_MOUNT = "approle-admin"
+ADMIN_ROLE = "agent-os-admin"
+ADMIN_POLICY = "agent-os-admin"
+ADMIN_TOKEN_TTL = "1h"  # one `pulumi up`; the provider logs in afresh on the next
+
+
+def _hcl_str(s: str) -> str:
+    return json.dumps(s)  # an HCL string literal: JSON escaping is valid HCL
+
+
+def render_admin_policy(kv_mount: str, prefix: str, approle_mount: str, app_role: str) -> str:
+    """Exactly what the vault provider does for OpenBaoConfig with the admin login, path by
+    path (terraform-provider-vault: mount, auth backend, policy, AppRole role and custom
+    secret id, KV v2 secret), and nothing else: no other mount, auth method, policy or sys
+    path. Where a write could widen what a managed object grants, its parameters are pinned:
+    the agent-utilities policy only ever has the text this program renders, its role only
+    ever carries that policy, the mounts only their own type. Reading its own policy and
+    role lets the admin step compare them without a root token."""
+    for name in (approle_mount, app_role):
+        if name in (ADMIN_MOUNT, ADMIN_POLICY, ADMIN_ROLE, "root", "default"):
+            raise ValueError(f"{name!r} is reserved for the admin login; choose another name")
+    app_policy = render_policy(kv_mount, prefix)
+    if app_policy.startswith("*") or app_policy.endswith("*"):
+        raise ValueError("a pinned policy text must not start or end with * (OpenBao globs it)")
+    crud = '["create", "read", "update", "delete"]'
+    blocks = [
+        (
+            "KV v2 mount of the platform's secrets (vault.Mount kv)",
+            f"sys/mounts/{kv_mount}",
+            crud,
+            '{ "type" = ["kv"], "*" = [] }',
+            None,
+        ),
+        (None, f"sys/mounts/{kv_mount}/tune", '["read", "update"]', None, None),
+        ("The platform's secrets (kv.SecretV2)", f"{kv_mount}/data/{prefix}/*", crud, None, None),
+        (None, f"{kv_mount}/metadata/{prefix}/*", '["read"]', None, None),
+        (
+            "AppRole auth for agent-utilities (vault.AuthBackend); enabling one needs sudo",
+            f"sys/auth/{approle_mount}",
+            '["create", "read", "update", "delete", "sudo"]',
+            '{ "type" = ["approle"], "*" = [] }',
+            None,
+        ),
+        (None, f"sys/mounts/auth/{approle_mount}/tune", '["read", "update"]', None, None),
+        (
+            "Its role, carrying its own policy only, and its secret ids",
+            f"auth/{approle_mount}/role/{app_role}",
+            crud,
+            f'{{ "token_policies" = [[{_hcl_str(app_role)}], {_hcl_str(app_role)}], "*" = [] }}',
+            '{ "policies" = [] }',
+        ),
+        (None, f"auth/{approle_mount}/role/{app_role}/role-id", '["read", "update"]', None, None),
+        (None, f"auth/{approle_mount}/role/{app_role}/custom-secret-id", '["update"]', None, None),
+        (None, f"auth/{approle_mount}/role/{app_role}/secret-id-accessor/lookup", '["update"]', None, None),
+        (None, f"auth/{approle_mount}/role/{app_role}/secret-id-accessor/destroy", '["update"]', None, None),
+        (
+            "Its policy (vault.Policy), only ever with the text this program renders",
+            f"sys/policies/acl/{app_role}",
+            crud,
+            f'{{ "policy" = [{_hcl_str(app_policy)}] }}',
+            None,
+        ),
+        (
+            "The provider's token check; the admin login's own policy and role, read-only",
+            "auth/token/lookup-self",
+            '["read"]',
+            None,
+            None,
+        ),
+        (None, f"sys/policies/acl/{ADMIN_POLICY}", '["read"]', None, None),
+        (None, f"auth/{ADMIN_MOUNT}/role/{ADMIN_ROLE}", '["read"]', None, None),
+        (
+            "Break glass on OpenBao 2.6+: a root token also takes the recovery keys (README)",
+            "sys/generate-root-token/attempt",
+            '["read", "update", "delete"]',
+            None,
+            None,
+        ),
+        (None, "sys/generate-root-token/update", '["update"]', None, None),
+    ]
+    lines = ["# Generated by agent-os (components/core/openbao.py): the Pulumi program's admin login."]
+    for comment, path, caps, allowed, denied in blocks:
+        if comment:
+            lines += ["", f"# {comment}"]
+        lines += [f"path {_hcl_str(path)} {{", f"  capabilities = {caps}"]
+        if allowed:
+            lines.append(f"  allowed_parameters = {allowed}")
+        if denied:
+            lines.append(f"  denied_parameters = {denied}")
+        lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def init_reply_file(stack: str) -> str:
+    """Where openbao-init keeps its reply (encrypted) until openbao-admin has run: relative
+    to the project directory, beside the stack's Caddy root (.agent-os/ is git-ignored)."""
+    return f".agent-os/{stack}/openbao-init.json"
+
+
+def init_reply_key(seed: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The key that encrypts the init reply on disk: derived from the seal secret, so the
+    file is as protected as the stack's state, and no new secret is needed."""
+    return pulumi.Output.secret(
+        pulumi.Output.from_input(seed).apply(
+            lambda s: base64.b64encode(
+                hmac.new(s.encode(), b"agent-os openbao-init reply", hashlib.sha256).digest()
+            ).decode()
+        )
+    )
+
+
+@dataclass(frozen=True)
+class AdminLogin:
+    """The admin AppRole's credentials (generated secrets, or agent-os:openbaoAdminRoleId /
+    openbaoAdminSecretId)."""
+
+    role_id: pulumi.Output[str]
+    secret_id: pulumi.Output[str]
+
+
+@dataclass(frozen=True)
+class OpenBaoAdmin:
+    step: command.local.Command  # openbao-admin
+    login: AdminLogin
+
+
 @dataclass(frozen=True)
 class OpenBaoCluster:
     services: list[docker.Service]
     reachable: command.local.Command
     init: command.local.Command
     unsealed: command.local.Command
-    root_token: pulumi.Output[str]
+    root_token: pulumi.Output[str]  # revoked by openbao-admin: kept only to hand it over
     recovery_keys: pulumi.Output[list[str]]
 
 
 def openbao_cluster(
     platform: Platform,
+    members: tuple[Placement, ...],
     seal_seed: pulumi.Output[str],
     adopt_token: pulumi.Output[str] | None,
     after: list[pulumi.Resource],
@@ -163,7 +292,7 @@ def openbao_cluster(
     b = cfg.core.openbao
     acc = cfg.access
     seal_secret = platform.secret("openbao-seal-key", seal_key(seal_seed), parent)
-    services = [member_service(platform, n, seal_secret, parent) for n in range(1, b.members + 1)]
+    services = [member_service(platform, m, seal_secret, parent) for m in members]
     url = admin_url(platform)
     resolve = _resolve(platform, url)
     reachable = readiness_gate(
@@ -176,29 +305,33 @@ def openbao_cluster(
         [*services, *after],
         parent,
     )
-    env: dict[str, pulumi.Input[str]] = {
-        "BAO_URL": url,
-        "BAO_CONNECT": resolve.rsplit(":", 1)[1] if resolve else "",
-        "BAO_INSECURE": "1" if platform.cfg.trust.insecure else "0",
-        "BAO_CA_FILE": platform.cfg.trust.ca_file,
+    env = {
+        **admin_env(platform),
         "BAO_RECOVERY_SHARES": str(b.recovery_shares),
         "BAO_RECOVERY_THRESHOLD": str(b.recovery_threshold),
+        # For the reset procedure a lost init reply needs (service, data volume per member).
+        "BAO_MEMBERS": json.dumps([[m, f"{platform.namespace}-{m}-data"] for m in b.member_names]),
     }
-    if adopt_token is not None:
-        env["BAO_ROOT_TOKEN"] = pulumi.Output.secret(adopt_token)
-    # Create-only: runs once per stack (ignore_changes: a changed URL or TLS setting must not
-    # re-run it, or the root token in state would be replaced by an adoption attempt).
-    # stdout (root token, recovery keys) is stored as a secret output and never logged.
+    # Secrets only on stdin (never argv or the environment, which /proc shows).
+    stdin = pulumi.Output.json_dumps(
+        {"reply_key": init_reply_key(seal_seed), "adopt_token": adopt_token or ""}
+    )
+    # Create-only: runs once per stack (ignore_changes: a changed URL, TLS setting or root
+    # token must not re-run it; an input added later must not either, on stacks that ran it).
+    # stdout (root token, recovery keys) is stored as a secret output and never logged; the
+    # previous stdout is never handed to a later run's environment.
     init = command.local.Command(
         "openbao-init",
         create=f"python3 {BAOCTL} init",
         environment=env,
+        stdin=pulumi.Output.secret(stdin),
+        add_previous_output_in_env=False,
         logging=command.local.Logging.NONE,
         opts=pulumi.ResourceOptions(
             parent=parent,
             depends_on=[reachable],
             additional_secret_outputs=["stdout"],
-            ignore_changes=["create", "environment"],
+            ignore_changes=["create", "environment", "stdin", "addPreviousOutputInEnv", "logging"],
         ),
     )
     parsed = init.stdout.apply(parse_init)
@@ -217,21 +350,88 @@ def openbao_cluster(
     return OpenBaoCluster(services, reachable, init, unsealed, root_token, recovery)
 
 
-def vault_provider(platform: Platform, cluster: OpenBaoCluster, parent: pulumi.Resource) -> vault.Provider:
-    """Address is preview-known config; the token only exists after init, so on the very first
-    preview it is unknown and the vault resources show as creates with unknown outputs."""
+def admin_env(platform: Platform) -> dict[str, str]:
+    """What baoctl.py needs to reach OpenBao (no secrets)."""
+    url = admin_url(platform)
+    resolve = _resolve(platform, url)
+    return {
+        "BAO_URL": url,
+        "BAO_CONNECT": resolve.rsplit(":", 1)[1] if resolve else "",
+        "BAO_INSECURE": "1" if platform.cfg.trust.insecure else "0",
+        "BAO_CA_FILE": platform.cfg.trust.ca_file,
+        "BAO_INIT_REPLY_FILE": init_reply_file(platform.cfg.stack),
+        "BAO_ADMIN_MOUNT": ADMIN_MOUNT,
+    }
+
+
+def openbao_admin(
+    platform: Platform,
+    cluster: OpenBaoCluster,
+    adopt_token: pulumi.Output[str] | None,
+    login: AdminLogin,
+    parent: pulumi.Resource,
+) -> OpenBaoAdmin:
+    """The admin login (AppRole ADMIN_MOUNT/ADMIN_ROLE, policy ADMIN_POLICY), set up with the
+    root token, which is then revoked. Runs again when the policy or any setting changes; with
+    nothing to change it needs no root token. Root token: agent-os:openbaoRootToken when set
+    (a token generated with the recovery keys, README), else the one from init."""
+    b = platform.cfg.core.openbao
+    env = {
+        **admin_env(platform),
+        "BAO_ADMIN_ROLE": ADMIN_ROLE,
+        "BAO_ADMIN_POLICY_NAME": ADMIN_POLICY,
+        "BAO_ADMIN_POLICY": render_admin_policy(b.kv_mount, b.path_prefix, b.approle_mount, b.app_role),
+        "BAO_ADMIN_TOKEN_TTL": str(seconds(ADMIN_TOKEN_TTL)),
+    }
+    root = adopt_token if adopt_token is not None else cluster.root_token
+    stdin = pulumi.Output.json_dumps(
+        {"root_token": root, "role_id": login.role_id, "secret_id": login.secret_id}
+    )
+    step = command.local.Command(
+        "openbao-admin",
+        create=f"python3 {BAOCTL} admin",
+        update=f"python3 {BAOCTL} admin",
+        environment=env,
+        stdin=pulumi.Output.secret(stdin),
+        add_previous_output_in_env=False,
+        # Prints no secret (what it did); its errors carry the recovery procedure.
+        logging=command.local.Logging.STDOUT_AND_STDERR,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[cluster.unsealed]),
+    )
+    return OpenBaoAdmin(step, login)
+
+
+def vault_provider(
+    platform: Platform, cluster: OpenBaoCluster, admin: OpenBaoAdmin, parent: pulumi.Resource
+) -> vault.Provider:
+    """Address is preview-known config. The provider logs in with the admin AppRole (never the
+    root token, which openbao-admin revokes) and uses that short-lived token directly. Its
+    credentials are handed over only once openbao-admin has run, so on a preview before that
+    (first deployment, or a stack upgraded to the admin login) they are unknown and the vault
+    resources show as unknown instead of failing to log in."""
+    done = admin.step.stdout
+
+    def after_admin(value: pulumi.Output[str]) -> pulumi.Output[str]:
+        return pulumi.Output.secret(pulumi.Output.all(done, value).apply(lambda v: str(v[1])))
+
     return vault.Provider(
         "vault",
         address=admin_url(platform),
-        token=cluster.root_token,
-        # The root token cannot expire; a child token would add a 20-minute TTL for nothing.
+        auth_login=vault.ProviderAuthLoginArgs(
+            path=f"auth/{ADMIN_MOUNT}/login",
+            parameters={
+                "role_id": after_admin(admin.login.role_id),
+                "secret_id": after_admin(admin.login.secret_id),
+            },
+        ),
+        # A child token would need auth/token/create, which the admin policy does not grant.
         skip_child_token=True,
         skip_get_vault_version=True,
         vault_version_override=VAULT_API_VERSION,
         skip_tls_verify=platform.cfg.trust.insecure,
         ca_cert_file=platform.cfg.trust.ca_file,
         max_retries=5,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[cluster.unsealed]),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[cluster.unsealed, admin.step]),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..swarm.names import OPENBAO_PORT
+from .plan import OPENBAO_PORT
 
 CLUSTER_PORT = OPENBAO_PORT + 1
 CONFIG_DIR = "/openbao/config"

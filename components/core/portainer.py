@@ -12,6 +12,7 @@ import pulumi_command as command
 import pulumi_docker as docker
 
 from ..config.swarm import Layer
+from ..model import Placement
 from ..swarm import (
     BindMount,
     HealthCheck,
@@ -24,21 +25,19 @@ from ..swarm import (
     swarm_service,
 )
 from ..swarm.adminscript import admin_script
-from .routes import PORTAINER_HOST, PORTAINER_HTTP_PORT, PORTAINER_SERVICE
+from .plan import PORTAINER_AGENT_PORT as AGENT_PORT
+from .plan import PORTAINER_HOST, PORTAINER_HTTP_PORT
 
 PORTAINERCTL = admin_script(__file__, "portainerctl.py")
-AGENT_SERVICE = "portainer-agent"
-AGENT_PORT = 9001
 ADMIN_PASSWORD_FILE = "/run/secrets/portainer_admin_password"
 
 
-def agent_service(platform: Platform, parent: pulumi.Resource) -> docker.Service:
+def agent_service(platform: Platform, placement: Placement, parent: pulumi.Resource) -> docker.Service:
     p = platform.cfg.core.portainer
     spec = ServiceSpec(
-        name=AGENT_SERVICE,
-        layer=Layer.CORE,
+        placement=placement,  # global: one per node
         image=platform.image("portainer-agent"),
-        env={"AGENT_CLUSTER_ADDR": f"tasks.{AGENT_SERVICE}", "LOG_LEVEL": "INFO"},
+        env={"AGENT_CLUSTER_ADDR": f"tasks.{placement.service}", "LOG_LEVEL": "INFO"},
         # The agent drives the local engine: read-write socket and volume directory.
         binds=(
             BindMount(source="/var/run/docker.sock", target="/var/run/docker.sock", read_only=False),
@@ -46,26 +45,27 @@ def agent_service(platform: Platform, parent: pulumi.Resource) -> docker.Service
         ),
         resources=p.agent_resources,
         networks=(Layer.CORE,),
-        replicas=None,  # global: one per node
-        constraints=("node.platform.os==linux",),
         health=HealthCheck.tcp(AGENT_PORT),
     )
     return swarm_service(platform, spec, parent)
 
 
 def server_service(
-    platform: Platform, admin_password: pulumi.Output[str], parent: pulumi.Resource
+    platform: Platform,
+    placement: Placement,
+    agent: Placement,
+    admin_password: pulumi.Output[str],
+    parent: pulumi.Resource,
 ) -> docker.Service:
     p = platform.cfg.core.portainer
     secret = platform.secret("portainer-admin-password", admin_password, parent)
     spec = ServiceSpec(
-        name=PORTAINER_SERVICE,
-        layer=Layer.CORE,
+        placement=placement,
         image=platform.image("portainer"),
         # The admin exists from the first start (no 5-minute init window to race).
         args=(
             "-H",
-            f"tcp://tasks.{AGENT_SERVICE}:{AGENT_PORT}",
+            f"tcp://tasks.{agent.at(AGENT_PORT)}",
             "--tlsskipverify",
             "--admin-password-file",
             ADMIN_PASSWORD_FILE,
@@ -74,9 +74,7 @@ def server_service(
         volumes=(VolumeMount(source=f"{platform.namespace}-portainer-data", target="/data"),),
         resources=p.resources,
         networks=(Layer.CORE, Layer.EDGE),
-        replicas=1,
         stateful=True,  # BoltDB: never two tasks on /data
-        constraints=("node.role==manager", f"node.labels.{p.node_label}==true"),
         # The image has no shell or HTTP client; the readiness gate and Caddy's health_uri
         # check /api/system/status through the route.
         health=HealthCheck(test=("CMD", "/portainer", "--version"), start_period="30s"),
@@ -111,6 +109,7 @@ def _api_env(
 
 def portainer(
     platform: Platform,
+    plan: tuple[Placement, Placement],  # (agent, server)
     admin_password: pulumi.Output[str],
     sso: dict[str, str] | None,
     sso_secret: pulumi.Output[str] | None,
@@ -124,8 +123,9 @@ def portainer(
     `after` gates the API; `sso_after` (the Keycloak realm with the portainer client) gates
     only the SSO step, so the admin API and GitOps never wait for Keycloak."""
     cfg = platform.cfg
-    agent = agent_service(platform, parent)
-    server = server_service(platform, admin_password, parent)
+    agent_at, server_at = plan
+    agent = agent_service(platform, agent_at, parent)
+    server = server_service(platform, server_at, agent_at, admin_password, parent)
     url, env = _api_env(platform, admin_password)
     resolve = (
         None
@@ -203,4 +203,4 @@ def portainer_sso_settings(
     }
 
 
-__all__ = ["AGENT_SERVICE", "PORTAINER_HTTP_PORT", "Portainer", "portainer", "portainer_sso_settings"]
+__all__ = ["PORTAINER_HTTP_PORT", "Portainer", "portainer", "portainer_sso_settings"]

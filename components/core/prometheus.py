@@ -6,9 +6,10 @@ import pulumi_docker as docker
 
 from ..config.core import LgtmConfig
 from ..config.swarm import Layer
+from ..model import Placement
 from ..swarm import BindMount, ConfigFile, HealthCheck, Platform, ServiceSpec, VolumeMount
-from ..swarm.names import PROMETHEUS_PORT, PROMETHEUS_SERVICE
 from .lgtm_config import DOCKER_SOCKET, RULES_FILE, SCRAPED_LAYERS
+from .plan import PROMETHEUS_PORT
 
 
 def prometheus_spec(
@@ -16,11 +17,10 @@ def prometheus_spec(
     lg: LgtmConfig,
     config: docker.ServiceConfig,
     rules: docker.ServiceConfig,
-    pin: str,
+    placement: Placement,
 ) -> ServiceSpec:
     return ServiceSpec(
-        name=PROMETHEUS_SERVICE,
-        layer=Layer.CORE,
+        placement=placement,
         image=platform.image("prometheus"),
         args=(
             "--config.file=/etc/prometheus/prometheus.yml",
@@ -38,9 +38,7 @@ def prometheus_spec(
         user="0:0",
         resources=lg.prometheus,
         networks=(Layer.CORE, *SCRAPED_LAYERS),
-        replicas=1,
         stateful=True,
-        constraints=("node.role==manager", pin),
         health=HealthCheck.wget(PROMETHEUS_PORT, "/-/ready"),
         stop_grace_period="60s",
     )

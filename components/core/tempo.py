@@ -6,15 +6,16 @@ import pulumi_docker as docker
 
 from ..config.core import LgtmConfig
 from ..config.swarm import Layer
+from ..model import Placement
 from ..swarm import ConfigFile, HealthCheck, Platform, ServiceSpec, VolumeMount
-from ..swarm.names import TEMPO_SERVICE
 from .lgtm_config import SCRAPED_LAYERS
 
 
-def tempo_spec(platform: Platform, lg: LgtmConfig, config: docker.ServiceConfig, pin: str) -> ServiceSpec:
+def tempo_spec(
+    platform: Platform, lg: LgtmConfig, config: docker.ServiceConfig, placement: Placement
+) -> ServiceSpec:
     return ServiceSpec(
-        name=TEMPO_SERVICE,
-        layer=Layer.CORE,
+        placement=placement,
         image=platform.image("tempo"),
         args=("-config.file=/etc/tempo/tempo.yml",),
         configs=(ConfigFile(config=config, target="/etc/tempo/tempo.yml"),),
@@ -22,8 +23,6 @@ def tempo_spec(platform: Platform, lg: LgtmConfig, config: docker.ServiceConfig,
         resources=lg.tempo,
         # OTLP senders (gateway, graph-os) sit on the agents/fleet overlays.
         networks=(Layer.CORE, *SCRAPED_LAYERS),
-        replicas=1,
         stateful=True,
-        constraints=(pin,),
         health=HealthCheck(test=("CMD", "/tempo", "-version")),
     )

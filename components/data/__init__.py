@@ -10,11 +10,9 @@ import pulumi_postgresql as postgresql
 
 from ..swarm import Platform
 from ..swarm.secretvalues import StackSecrets
-from .kafka import bootstrap_servers, broker, kafka_init, topics
+from .kafka import broker, kafka_init, topics
+from .plan import GRAPH, KG_DB, STATE_DB, DataPlan
 from .postgres import (
-    GRAPH,
-    KG_DB,
-    STATE_DB,
     AppDatabases,
     admin_tunnel,
     app_databases,
@@ -44,27 +42,30 @@ class DataOutputs:
 
 class DataLayer(pulumi.ComponentResource):
     def __init__(
-        self, platform: Platform, secrets: StackSecrets, opts: pulumi.ResourceOptions | None = None
+        self,
+        platform: Platform,
+        secrets: StackSecrets,
+        plan: DataPlan,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("agent-os:data:Data", "data", None, opts)
         cfg = platform.cfg
         su_password = secrets.value("postgresPassword")
         app_password = secrets.value("agentDbPassword")
-        self.postgres = postgres_service(platform, su_password, self)
+        self.postgres = postgres_service(platform, plan.postgres, su_password, self)
         gate_after: list[pulumi.Resource] = [self.postgres]
         self.tunnel: docker.Container | None = None
         if cfg.access.admin_tunnel:
-            self.tunnel = admin_tunnel(platform, self)
+            self.tunnel = admin_tunnel(platform, plan.postgres, self)
             gate_after.append(self.tunnel)
-        self.admin = postgres_admin(platform, su_password, gate_after, self)
+        self.admin = postgres_admin(platform, plan.postgres, su_password, gate_after, self)
         self.databases = app_databases(platform, self.admin, app_password, su_password, self)
 
         self.brokers: list[docker.Service] = []
         self.kafka_init: docker.Service | None = None
-        if cfg.integrations.kafka:
-            k = cfg.data.kafka
-            self.brokers = [broker(platform, n, self) for n in range(1, k.brokers + 1)]
-            self.kafka_init = kafka_init(platform, self.brokers, self)
+        if plan.kafka_init and plan.kafka_bootstrap:
+            self.brokers = [broker(platform, p, n, self) for n, p in enumerate(plan.brokers, start=1)]
+            self.kafka_init = kafka_init(platform, plan.kafka_init, plan.kafka_bootstrap, self.brokers, self)
 
         k = cfg.data.kafka
         self.outputs = DataOutputs(
@@ -77,7 +78,7 @@ class DataLayer(pulumi.ComponentResource):
             graph=GRAPH,
             postgres_provider=self.admin.provider,
             databases=self.databases,
-            kafka_bootstrap=bootstrap_servers(k) if cfg.integrations.kafka else None,
+            kafka_bootstrap=plan.kafka_bootstrap,
             kafka_ready=self.kafka_init,
             topics=[t.name for t in topics(k)] if cfg.integrations.kafka else [],
             topic_partitions={t.name: t.partitions for t in topics(k)} if cfg.integrations.kafka else {},

@@ -10,6 +10,7 @@ import pulumi_docker as docker
 
 from ..config.data import KafkaConfig
 from ..config.swarm import Layer
+from ..model import Placement
 from ..swarm import (
     ConfigFile,
     HealthCheck,
@@ -19,9 +20,8 @@ from ..swarm import (
     VolumeMount,
     swarm_service,
 )
+from .plan import CLIENT_PORT, CONTROLLER_PORT, broker_name
 
-CLIENT_PORT = 9092
-CONTROLLER_PORT = 9093
 BIN = "/opt/kafka/bin"
 TOPICS_FILE = "/etc/agent-os/topics.txt"
 
@@ -31,14 +31,6 @@ class Topic:
     name: str
     partitions: int
     config: tuple[tuple[str, str], ...] = ()
-
-
-def broker_name(n: int) -> str:
-    return f"kafka-{n}"
-
-
-def bootstrap_servers(k: KafkaConfig) -> str:
-    return ",".join(f"{broker_name(n)}:{CLIENT_PORT}" for n in range(1, k.brokers + 1))
 
 
 def topics(k: KafkaConfig) -> list[Topic]:
@@ -83,20 +75,17 @@ def heap_mb(k: KafkaConfig) -> int:
     return max(256, k.resources.memory_bytes // 2 // 1024**2)
 
 
-def broker(platform: Platform, n: int, parent: pulumi.Resource) -> docker.Service:
+def broker(platform: Platform, placement: Placement, n: int, parent: pulumi.Resource) -> docker.Service:
     k = platform.cfg.data.kafka
     spec = ServiceSpec(
-        name=broker_name(n),
-        layer=Layer.DATA,
+        placement=placement,
         image=platform.image("kafka"),
         env=broker_env(k, n),
         volumes=(VolumeMount(source=f"{platform.namespace}-kafka-{n}-data", target="/var/lib/kafka/data"),),
         resources=k.resources,
         networks=(Layer.DATA,),
-        replicas=1,
         stateful=True,
         user="1000:1000",
-        constraints=(f"node.labels.kafka-broker=={n}",),
         stop_grace_period="120s",
         health=HealthCheck.shell(
             f"{BIN}/kafka-broker-api-versions.sh --bootstrap-server 127.0.0.1:{CLIENT_PORT} >/dev/null",
@@ -118,9 +107,8 @@ def topics_file(k: KafkaConfig) -> str:
     )
 
 
-def init_script(k: KafkaConfig) -> str:
+def init_script(bs: str) -> str:
     """Create topics --if-not-exists, grow partitions (never shrink), then stay healthy."""
-    bs = bootstrap_servers(k)
     return (
         "set -eu\n"
         "ok=0\n"
@@ -145,13 +133,18 @@ def init_script(k: KafkaConfig) -> str:
     )
 
 
-def kafka_init(platform: Platform, after: list[docker.Service], parent: pulumi.Resource) -> docker.Service:
+def kafka_init(
+    platform: Platform,
+    placement: Placement,
+    bootstrap: str,
+    after: list[docker.Service],
+    parent: pulumi.Resource,
+) -> docker.Service:
     k = platform.cfg.data.kafka
     topics_cfg = platform.config_file("kafka-topics", topics_file(k), parent)
-    script_cfg = platform.config_file("kafka-init-script", init_script(k), parent)
+    script_cfg = platform.config_file("kafka-init-script", init_script(bootstrap), parent)
     spec = ServiceSpec(
-        name="kafka-init",
-        layer=Layer.DATA,
+        placement=placement,
         image=platform.image("kafka"),
         command=("/bin/sh", "/etc/agent-os/kafka-init.sh"),
         configs=(
@@ -160,7 +153,6 @@ def kafka_init(platform: Platform, after: list[docker.Service], parent: pulumi.R
         ),
         resources=k.resources.model_copy(update={"memory": "512m", "cpus": 0.5}),
         networks=(Layer.DATA,),
-        replicas=1,
         user="1000:1000",
         read_only=True,
         tmpfs=(TmpfsMount(target="/tmp", size_bytes=16 * 1024**2),),

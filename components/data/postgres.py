@@ -11,6 +11,7 @@ import pulumi_docker as docker
 import pulumi_postgresql as postgresql
 
 from ..config.swarm import Layer
+from ..model import Placement
 from ..swarm import (
     HealthCheck,
     Platform,
@@ -21,23 +22,19 @@ from ..swarm import (
     readiness_gate,
     swarm_service,
 )
+from .plan import GRAPH, KG_DB, STATE_DB
 from .sql import create_graph_sql, tenant_rls_sql
 
-SERVICE = "pg-age"
-KG_DB = "agent_kg"
-STATE_DB = "agent_state"
-GRAPH = "agent_graph"
 PASSWORD_FILE = "/run/secrets/postgres_password"
 
 
 def postgres_service(
-    platform: Platform, superuser_password: pulumi.Output[str], parent: pulumi.Resource
+    platform: Platform, placement: Placement, superuser_password: pulumi.Output[str], parent: pulumi.Resource
 ) -> docker.Service:
     pg = platform.cfg.data.postgres
     secret = platform.secret("postgres-password", superuser_password, parent)
     spec = ServiceSpec(
-        name=SERVICE,
-        layer=Layer.DATA,
+        placement=placement,
         image=platform.image("postgres"),
         # Overriding CMD means re-adding the AGE preload the image's CMD carries.
         args=("postgres", "-c", "shared_preload_libraries=age", "-c", f"port={pg.port}"),
@@ -51,9 +48,7 @@ def postgres_service(
         volumes=(VolumeMount(source=f"{platform.namespace}-pg-age-data", target="/var/lib/postgresql/data"),),
         resources=pg.resources,
         networks=(Layer.DATA,),
-        replicas=1,
         stateful=True,
-        constraints=(f"node.labels.{pg.node_label}==true",),
         # The entrypoint chowns PGDATA and drops to the postgres user.
         cap_add=("CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"),
         stop_grace_period="60s",
@@ -67,7 +62,7 @@ def postgres_service(
     return swarm_service(platform, spec, parent)
 
 
-def admin_tunnel(platform: Platform, parent: pulumi.Resource) -> docker.Container:
+def admin_tunnel(platform: Platform, postgres: Placement, parent: pulumi.Resource) -> docker.Container:
     """A loopback-only socat on the manager into the data overlay, for the postgresql
     provider (see README "Admin access"). Not a Swarm service; publishes on 127.0.0.1.
     It resolves `pg-age` per connection, so it starts in parallel with Postgres; the
@@ -79,7 +74,7 @@ def admin_tunnel(platform: Platform, parent: pulumi.Resource) -> docker.Containe
         "pg-admin-tunnel",
         name=f"{platform.namespace}-pg-admin-tunnel",
         image=platform.image("socat"),
-        command=[f"TCP-LISTEN:{pg.port},fork,reuseaddr", f"TCP:{SERVICE}:{pg.port}"],
+        command=[f"TCP-LISTEN:{pg.port},fork,reuseaddr", f"TCP:{postgres.at(pg.port)}"],
         ports=[docker.ContainerPortArgs(internal=pg.port, external=acc.postgres_port, ip="127.0.0.1")],
         networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=net.name)],
         restart="unless-stopped",
@@ -101,6 +96,7 @@ class PostgresOutputs:
 
 def postgres_admin(
     platform: Platform,
+    postgres: Placement,
     superuser_password: pulumi.Output[str],
     after: list[pulumi.Resource],
     parent: pulumi.Resource,
@@ -128,7 +124,7 @@ def postgres_admin(
         connect_timeout=15,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[gate]),
     )
-    return PostgresOutputs(host=SERVICE, port=pg.port, provider=provider, ready=gate)
+    return PostgresOutputs(host=postgres.service, port=pg.port, provider=provider, ready=gate)
 
 
 @dataclass(frozen=True)

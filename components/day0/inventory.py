@@ -1,26 +1,28 @@
-"""Inventory rules that need the rest of the config (the placement plan, the overlay subnets).
+"""Inventory rules that need the stack plan (the placements) and the rest of the config.
 
-Handed to config.load() by __main__.py, so a violation is one pulumi.RunError naming the
-host or label, raised before any resource exists. Single-section rules (odd managers 1..7,
-unique names and addresses, label syntax) live in config/inventory.py.
+Run by __main__.py on the stack plan right after config is loaded, so a violation is one
+pulumi.RunError naming the host or label, raised before any resource exists. Single-section
+rules (odd managers 1..7, unique names and addresses, label syntax) live in
+config/inventory.py.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 
 from ..config import ConfigError, StackConfig
 from ..config.swarm import Layer
-from .placement import placement_plan, required_labels, required_tiers, tier_label
+from ..model import Placement, tier_label
+from .plan import required_labels, required_tiers
 
 KEY = "agent-os:inventory.hosts"
 
 
-def check_inventory(cfg: StackConfig) -> None:
+def check_inventory(cfg: StackConfig, plan: Sequence[Placement]) -> None:
     inv = cfg.inventory
     if not inv.hosts:
         return
-    plan = placement_plan(cfg)
     hosts = inv.hosts
     for tier, services in required_tiers(plan).items():
         label = tier_label(tier)

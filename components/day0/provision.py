@@ -15,6 +15,7 @@ Ready nodes carrying every label the placement plan needs, before the docker pro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +24,9 @@ import pulumi_command as command
 
 from ..config import NAMESPACE, StackConfig
 from ..config.inventory import HostConfig, Role
+from ..model import Placement
 from .labels import label_script
-from .placement import placement_markdown, placement_plan, placement_table
+from .plan import placement_markdown, placement_table
 from .scripts import check_script, init_script, join_script, labels_ready_script, token_script
 
 SSH_KEY = "sshPrivateKey"
@@ -72,9 +74,11 @@ class Day0(pulumi.ComponentResource):
     def __init__(
         self,
         cfg: StackConfig,
+        placements: Sequence[Placement],
         ssh_key: pulumi.Output[str] | None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`placements`: every service of the stack plan (components/plan.py)."""
         super().__init__("agent-os:day0:Day0", "day0", None, opts)
         self.tokens, self.joins, self.labels = {}, {}, {}
         node_ids: dict[str, pulumi.Output[str]] = {}
@@ -84,7 +88,7 @@ class Day0(pulumi.ComponentResource):
         else:
             self.check = command.local.Command(
                 "swarm-labels-ready",
-                create=labels_ready_script(placement_plan(cfg)),
+                create=labels_ready_script(placements),
                 interpreter=["/bin/sh", "-c"],
                 environment={"DOCKER_HOST": cfg.swarm.docker_host},
                 opts=pulumi.ResourceOptions(parent=self),
@@ -93,8 +97,8 @@ class Day0(pulumi.ComponentResource):
             docker_host=docker_host_of(cfg),
             ready=self.check,
             node_ids=node_ids,
-            placement=placement_table(cfg),
-            placement_markdown=placement_markdown(cfg),
+            placement=placement_table(placements, cfg.inventory.hosts),
+            placement_markdown=placement_markdown(placements, cfg.inventory.hosts),
         )
         self.register_outputs({"dockerHost": self.outputs.docker_host, "nodeIds": node_ids})
 

@@ -12,7 +12,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 
 from ..config.inventory import HostConfig, Role
-from .placement import Placement
+from ..model import Placement
 
 SWARM_PORT = 2377
 _STATE = "docker info --format '{{.Swarm.LocalNodeState}}'"

@@ -8,11 +8,12 @@ import pulumi
 import pulumi_command as command
 import pulumi_docker as docker
 
+from ..model import Route, check_unique
 from ..swarm import Platform
-from ..swarm.routes import Route, check_unique
 from ..swarm.secretvalues import StackSecrets
 from .caddy import caddy, root_ca, root_ca_file, root_certificate, root_pem
-from .technitium import DNS_ROUTE, dns_records, technitium
+from .plan import EdgePlan
+from .technitium import dns_records, technitium
 
 
 @dataclass(frozen=True)
@@ -38,19 +39,20 @@ class EdgeLayer(pulumi.ComponentResource):
         self,
         platform: Platform,
         secrets: StackSecrets,
+        plan: EdgePlan,
         routes: list[Route],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("agent-os:edge:Edge", "edge", None, opts)
-        all_routes = [DNS_ROUTE, *routes]
+        all_routes = [plan.dns_route, *routes]
         check_unique(all_routes)
         password = secrets.value("technitiumAdminPassword")
-        self.technitium = technitium(platform, password, self)
+        self.technitium = technitium(platform, plan.technitium, password, self)
         self.root_ca = root_ca(platform, self)
         pem = root_pem(self.root_ca)
         self.root_cert = root_certificate(pem)
         self.root_ca_file = root_ca_file(platform, self.root_cert, self)
-        self.caddy = caddy(platform, all_routes, pem, self)
+        self.caddy = caddy(platform, plan.caddy, all_routes, pem, self)
         self.dns_gate, self.dns_records = dns_records(
             platform, all_routes, password, [self.caddy, self.technitium, self.root_ca_file], self
         )

@@ -12,6 +12,7 @@ import pulumi_command as command
 import pulumi_docker as docker
 
 from ..config.swarm import Layer
+from ..model import Placement, Route
 from ..swarm import (
     ConfigFile,
     HealthCheck,
@@ -22,7 +23,6 @@ from ..swarm import (
     VolumeMount,
     swarm_service,
 )
-from ..swarm.routes import Route
 from .caddyfile import ADMIN_PORT, ROOT_CERT_FILE, ROOT_KEY_FILE, render_caddyfile
 
 # Mint the stack's root CA on the machine running `pulumi up` (openssl), once: no triggers,
@@ -46,9 +46,6 @@ def root_ca(platform: Platform, parent: pulumi.Resource) -> command.local.Comman
         logging=command.local.Logging.NONE,
         opts=pulumi.ResourceOptions(parent=parent, additional_secret_outputs=["stdout"]),
     )
-
-
-EDGE_LABEL = "edge"
 
 
 def root_pem(root: command.local.Command) -> pulumi.Output[dict[str, str]]:
@@ -80,7 +77,11 @@ def root_ca_file(
 
 
 def caddy(
-    platform: Platform, routes: list[Route], pem: pulumi.Output[dict[str, str]], parent: pulumi.Resource
+    platform: Platform,
+    placement: Placement,
+    routes: list[Route],
+    pem: pulumi.Output[dict[str, str]],
+    parent: pulumi.Resource,
 ) -> docker.Service:
     cfg = platform.cfg
     c = cfg.edge.caddy
@@ -90,13 +91,11 @@ def caddy(
         "caddyfile", render_caddyfile(routes, cfg.edge.zone, c.http_port, c.https_port), parent
     )
     spec = ServiceSpec(
-        name="caddy",
-        layer=Layer.EDGE,
+        placement=placement,  # global: one per edge node, each on that node's ports
         image=platform.image("caddy"),
         args=("caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"),
         resources=c.resources,
         networks=(Layer.EDGE,),
-        replicas=None,  # global: one per edge node, each on that node's ports
         ports=(
             Port(target=c.http_port, published=c.http_port),
             Port(target=c.https_port, published=c.https_port),
@@ -111,7 +110,6 @@ def caddy(
             VolumeMount(source=f"{platform.namespace}-caddy-data", target="/data"),
             VolumeMount(source=f"{platform.namespace}-caddy-config", target="/config"),
         ),
-        constraints=(f"node.labels.{EDGE_LABEL}==true",),
         cap_add=("NET_BIND_SERVICE",),
         health=HealthCheck.wget(ADMIN_PORT, "/config/", start_period="10s"),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..swarm.routes import Route
+from ..model import Route
 
 ADMIN_PORT = 2019
 

@@ -9,6 +9,7 @@ import pulumi_command as command
 import pulumi_docker as docker
 
 from ..config.swarm import Layer
+from ..model import Placement, Route
 from ..swarm import (
     HealthCheck,
     Platform,
@@ -21,41 +22,35 @@ from ..swarm import (
     swarm_service,
 )
 from ..swarm.adminscript import admin_script
-from ..swarm.routes import Route
+from .plan import DNS_API_PORT, DNS_HOST
 
-DNS_LABEL = "dns"  # the one node that keeps the authoritative zone
-
-API_PORT = 5380
-DNS_ROUTE = Route(host="dns", upstreams=(f"technitium:{API_PORT}",), layer=Layer.EDGE)
 DNSCTL = admin_script(__file__, "dnsctl.py")
 
 
-def technitium(platform: Platform, password: pulumi.Output[str], parent: pulumi.Resource) -> docker.Service:
+def technitium(
+    platform: Platform, placement: Placement, password: pulumi.Output[str], parent: pulumi.Resource
+) -> docker.Service:
     cfg = platform.cfg
     d = cfg.edge.dns
     secret = platform.secret("technitium-admin-password", password, parent)
     spec = ServiceSpec(
-        name="technitium",
-        layer=Layer.EDGE,
+        placement=placement,
         image=platform.image("technitium"),
         resources=d.resources,
         networks=(Layer.EDGE,),
-        replicas=1,
         stateful=True,
         ports=(Port(target=53, published=53, protocol="udp"), Port(target=53, published=53)),
         env={
             # Read on first start only; later changes go through the API.
-            "DNS_SERVER_DOMAIN": cfg.edge.host("dns"),
+            "DNS_SERVER_DOMAIN": cfg.edge.host(DNS_HOST),
             "DNS_SERVER_ADMIN_PASSWORD_FILE": "/run/secrets/technitium_admin_password",
             "DNS_SERVER_RECURSION": "AllowOnlyForPrivateNetworks",
             "DNS_SERVER_FORWARDERS": ",".join(d.forwarders),
         },
         secrets=(SecretFile(secret=secret, target="/run/secrets/technitium_admin_password"),),
         volumes=(VolumeMount(source=f"{platform.namespace}-technitium-data", target="/etc/dns"),),
-        # Pinned with its zone (the volume is node-local): a move would start an empty zone.
-        constraints=(f"node.labels.{DNS_LABEL}==true",),
         cap_add=("NET_BIND_SERVICE",),
-        health=HealthCheck.tcp(API_PORT, start_period="30s"),
+        health=HealthCheck.tcp(DNS_API_PORT, start_period="30s"),
     )
     return swarm_service(platform, spec, parent)
 
@@ -78,7 +73,7 @@ def dns_records(
 ) -> tuple[command.local.Command, command.local.Command]:
     """Gate on the API through Caddy, then sync one A record per routed host and address."""
     cfg = platform.cfg
-    api_url = cfg.edge.dns.api_url or f"https://{cfg.edge.host(DNS_ROUTE.host)}"
+    api_url = cfg.edge.dns.api_url or f"https://{cfg.edge.host(DNS_HOST)}"
     ingress = cfg.edge.ingress_addresses[0]
     host = api_url.split("://", 1)[1].split("/", 1)[0]
     gate = readiness_gate(

@@ -10,7 +10,6 @@ env-alias rule); a problem is one pulumi.RunError before any fleet resource is r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -26,9 +25,6 @@ from ..data import DataOutputs
 from ..data.postgres import tenant_rls
 from ..swarm import ConfigFile, Platform, swarm_service
 from ..swarm.entrypoint import SecretEnv, Wrapped, secrets_entrypoint
-from ..swarm.names import GATEWAY_PORT, GATEWAY_SERVICE, KG_DAEMON_SERVICE
-from ..swarm.observability import AlertRule, Telemetry
-from ..swarm.routes import Route
 from ..swarm.secretvalues import StackSecrets
 from .appconfig import (
     ACTION_POLICY_PATH,
@@ -42,82 +38,16 @@ from .appconfig import (
 from .autonomy import render_action_policy
 from .connectors import connector_spec
 from .dispatch_worker import dispatch_worker
-from .gateway import METRICS_JOB, gateway, gateway_route
-from .graph_os import graph_os, graph_os_route
+from .gateway import gateway
+from .graph_os import graph_os
 from .ingest_worker import ingest_worker
 from .kg_daemon import kg_daemon
+from .plan import GATEWAY_HOST, GATEWAY_URL, GRAPH_OS_HOST, WEBUI_HOST, FleetPlan
 from .process import AppContext, AppProcess, SecretRef, effective
-from .registry import Connector, Registry, RegistryError, apply_desired_state, load_registry
 from .terminal_ui import terminal_ui
-from .webui import ROUTE_HOST as WEBUI_HOST
-from .webui import webui, webui_route
+from .webui import webui
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-
-__all__ = ["FleetLayer", "FleetOutputs", "fleet_routes", "fleet_telemetry", "plan_connectors"]
-
-
-def fleet_routes(cfg: StackConfig) -> list[Route]:
-    """The tier's HTTPS routes, from config alone (components/routes.py)."""
-    routes = [gateway_route(), graph_os_route()]
-    if (ui := webui_route(cfg)) is not None:
-        routes.append(ui)
-    return routes
-
-
-def fleet_telemetry(cfg: StackConfig) -> Telemetry:
-    """Alert rules for the tier (pure). Gateway replicas and the daemon are scraped through
-    the metrics service labels (components/swarm/observability.py)."""
-    return Telemetry(
-        rules=(
-            AlertRule(
-                group="agent-utilities",
-                alert="KgHostDaemonDown",
-                expr=f'absent(up{{job="{KG_DAEMON_SERVICE}"}} == 1)',
-                for_="5m",
-                severity="critical",
-                summary="The KG host daemon is not being scraped (queue ticks and reconciler stop)",
-            ),
-            AlertRule(
-                group="agent-utilities",
-                alert="GatewayReplicaDown",
-                expr=f'up{{job="{METRICS_JOB}"}} == 0',
-                for_="5m",
-                severity="warning",
-                summary="Gateway replica {{ $labels.instance }} is down",
-            ),
-        )
-    )
-
-
-def _resolve(path: str) -> Path:
-    p = Path(path)
-    return p if p.is_absolute() else (PROJECT_DIR / p).resolve()
-
-
-def plan_connectors(cfg: StackConfig) -> tuple[Registry, list[Connector], str | None]:
-    """Registry -> desired state -> profile. Raises RegistryError naming file and entry."""
-    f = cfg.fleet
-    registry = load_registry(_resolve(f.registry_path))
-    desired_text: str | None = None
-    if f.desired_state_path:
-        registry, desired_text = apply_desired_state(registry, _resolve(f.desired_state_path))
-    return registry, registry.select(f.profile), desired_text
-
-
-def connector_identities(cfg: StackConfig) -> list[tuple[str, str]]:
-    """(service name, registry image) of every connector the fleet deploys (pure)."""
-    try:
-        _, selected, _ = plan_connectors(cfg)
-    except RegistryError as e:
-        raise pulumi.RunError(f"fleet registry: {e}") from None
-    unknown = sorted(set(cfg.fleet.connector_secrets) - {c.name for c in selected})
-    if unknown:
-        raise pulumi.RunError(
-            f"invalid stack config:\n  agent-os:fleet.connectorSecrets: {', '.join(unknown)} "
-            f"not deployed by this stack (profile {cfg.fleet.profile!r})"
-        )
-    return [(c.name, c.image) for c in selected]
+__all__ = ["FleetLayer", "FleetOutputs"]
 
 
 def connector_credentials(
@@ -149,11 +79,6 @@ def connector_credentials(
     return out
 
 
-def _is_latest(ref: str) -> bool:
-    last = ref.rsplit("/", 1)[-1]
-    return "@" not in ref and (last.endswith(":latest") or ":" not in last)
-
-
 @dataclass(frozen=True)
 class FleetOutputs:
     gateway_url: str  # in-cluster, for clients on the agents overlay
@@ -172,6 +97,7 @@ class FleetLayer(pulumi.ComponentResource):
         self,
         platform: Platform,
         secrets: StackSecrets,
+        plan: FleetPlan,
         data: DataOutputs,
         core: CoreOutputs,
         shards: ShardsOutputs,
@@ -181,23 +107,9 @@ class FleetLayer(pulumi.ComponentResource):
         i = cfg.integrations
         kc, bao, lgtm = core.keycloak, core.openbao, core.lgtm
 
-        # ---- plan (pure): every check happens before any fleet resource exists ----
-        try:
-            registry, selected, desired_text = plan_connectors(cfg)
-        except RegistryError as e:
-            raise pulumi.RunError(f"fleet registry: {e}") from None
-        images = {
-            c.name: cfg.images.resolve(c.image_ref(str(registry.defaults.get("image_registry", ""))))
-            for c in selected
-        }
-        latest = sorted(n for n, ref in images.items() if _is_latest(ref))
-        if latest and not cfg.images.allow_latest_connectors:
-            raise pulumi.RunError(
-                f"fleet registry {registry.path}: {len(latest)} connector image(s) are ':latest' "
-                f"({', '.join(latest[:5])}{', ...' if len(latest) > 5 else ''}); set "
-                "agent-os:images.allowLatestConnectors true, or pin each `version` in the "
-                "desired-state file (agent-os:fleet.desiredStatePath)"
-            )
+        # ---- checks that need the lower layers' outputs, before any fleet resource ----
+        registry, selected = plan.connectors.registry, plan.connectors.selected
+        desired_text = plan.connectors.desired_text
 
         if kc is None:
             pulumi.log.warn(
@@ -256,27 +168,21 @@ class FleetLayer(pulumi.ComponentResource):
         svc_secret = ref("OIDC_CLIENT_SECRET", "oidc_client_secret") if kc else None
 
         processes: list[AppProcess] = [
-            gateway(cfg, base, events),
-            kg_daemon(cfg, base, events, lgtm.prometheus_url if lgtm else None),
-            graph_os(cfg, base, mcp_auth),
+            gateway(cfg, plan.gateway, base, events),
+            kg_daemon(cfg, plan.kg_daemon, base, events, lgtm.prometheus_url if lgtm else None),
+            graph_os(cfg, plan.graph_os, base, mcp_auth),
         ]
-        if cfg.app.task_queue_backend.value == "kafka":
-            processes.append(ingest_worker(cfg, base))
-        if cfg.app.agent_dispatch_backend.value == "queue":
-            processes.append(dispatch_worker(cfg, base))
-        if cfg.fleet.webui.enabled:
-            processes.append(webui(cfg, base, kc, svc_secret))
-        if cfg.fleet.terminal_ui.enabled:
-            processes.append(terminal_ui(cfg))
+        if plan.ingest is not None:
+            processes.append(ingest_worker(cfg, plan.ingest, base))
+        if plan.dispatch is not None:
+            processes.append(dispatch_worker(cfg, plan.dispatch, base))
+        if plan.webui is not None:
+            processes.append(webui(cfg, plan.webui, base, kc, svc_secret))
+        if plan.terminal_ui is not None:
+            processes.append(terminal_ui(cfg, plan.terminal_ui))
 
-        names = [p.name for p in processes] + [c.name for c in selected]
-        clash = sorted({n for n in names if names.count(n) > 1})
-        if clash:
-            raise pulumi.RunError(
-                f"fleet registry {registry.path}: service name(s) {clash} are taken by the tier"
-            )
         hosts = [p.name for p in processes if p.role == "host" and p.replicas]
-        if hosts != [KG_DAEMON_SERVICE]:
+        if hosts != [plan.kg_daemon.service]:
             raise pulumi.RunError(f"fleet: exactly one KG host daemon must run, planned {hosts}")
         environments: dict[str, dict[str, str]] = {}
         try:
@@ -285,7 +191,7 @@ class FleetLayer(pulumi.ComponentResource):
         except EnvConflictError as e:
             raise pulumi.RunError(f"fleet: refusing a conflicting env/config.json pair: {e}") from None
         for name, env in environments.items():
-            if env.get("KG_DAEMON_ROLE", "client") == "host" and name != KG_DAEMON_SERVICE:
+            if env.get("KG_DAEMON_ROLE", "client") == "host" and name != plan.kg_daemon.service:
                 raise pulumi.RunError(f"fleet: {name} would be a second KG host")
 
         # ---- resources ----
@@ -330,7 +236,7 @@ class FleetLayer(pulumi.ComponentResource):
                 target=ACTION_POLICY_PATH,
             ),
             ConfigFile(
-                config=platform.config_file("fleet-registry", registry.to_yaml(selected), self),
+                config=platform.config_file("fleet-registry", registry.to_yaml(list(selected)), self),
                 target=REGISTRY_PATH,
             ),
         ]
@@ -367,25 +273,36 @@ class FleetLayer(pulumi.ComponentResource):
         connector_after = (kc.jwks_ready or kc.ready,) if kc is not None else ()
         credentials = connector_credentials(platform, cfg, self)
         for c in selected:
-            spec = connector_spec(cfg, c, images[c.name], mcp_auth, connector_after, credentials.get(c.name))
+            spec = connector_spec(
+                cfg,
+                c,
+                plan.connectors.placements[c.name],
+                plan.connectors.images[c.name],
+                mcp_auth,
+                connector_after,
+                credentials.get(c.name),
+            )
             services[c.name] = swarm_service(platform, spec, self)
         self.services = services
         # Tenant isolation on the tables the app just created (as their owner, the app role).
         self.tenant_rls = tenant_rls(
-            platform, data.app_password, [services[GATEWAY_SERVICE], services[KG_DAEMON_SERVICE]], self
+            platform,
+            data.app_password,
+            [services[plan.gateway.service], services[plan.kg_daemon.service]],
+            self,
         )
 
         zone = cfg.edge.zone
-        urls = {r.host: f"https://{r.fqdn(zone)}" for r in fleet_routes(cfg)}
+        urls = {r.host: f"https://{r.fqdn(zone)}" for r in plan.routes}
         self.outputs = FleetOutputs(
-            gateway_url=f"http://{GATEWAY_SERVICE}:{GATEWAY_PORT}",
+            gateway_url=GATEWAY_URL,
             urls=urls,
             connectors=tuple(c.name for c in selected),
             config_json={k: dict(v) for k, v in documents.items()},
             environments=environments,
             geniusbot={
-                "gatewayUrl": urls["gateway"],
-                "mcpUrl": f"{urls['graph-os']}/mcp",
+                "gatewayUrl": urls[GATEWAY_HOST],
+                "mcpUrl": f"{urls[GRAPH_OS_HOST]}/mcp",
                 "issuer": kc.issuer if kc else None,
                 "clientId": kc.desktop_client_id if kc else None,
                 "audience": derived.audience,

@@ -11,6 +11,7 @@ import pulumi
 
 from ..config import StackConfig
 from ..config.swarm import Layer
+from ..model import Placement
 from ..swarm import HealthCheck, ServiceSpec, TmpfsMount
 from ..swarm.entrypoint import Wrapped
 from .registry import Connector
@@ -33,6 +34,7 @@ def tcp_health(port: int) -> HealthCheck:
 def connector_spec(
     cfg: StackConfig,
     c: Connector,
+    placement: Placement,
     image: str,
     mcp_auth: Mapping[str, str],
     depends_on: tuple[pulumi.Resource, ...] = (),
@@ -49,8 +51,7 @@ def connector_spec(
     if f.eunomia_remote_url:
         env |= {"EUNOMIA_TYPE": "remote", "EUNOMIA_REMOTE_URL": f.eunomia_remote_url}
     return ServiceSpec(
-        name=c.name,
-        layer=Layer.FLEET,
+        placement=placement,
         image=image,
         # The stack template's `command: <name>` (compose command = the image CMD).
         command=credentials.command if credentials else (),
@@ -61,8 +62,6 @@ def connector_spec(
         hostname=c.name,
         resources=f.connector_resources,
         networks=(Layer.FLEET,),
-        replicas=c.deployed_replicas,
-        constraints=(f"node.labels.{f.connector_node_label}==true",) if f.connector_node_label else (),
         spread=("node.id",),
         tmpfs=(TmpfsMount(target="/tmp", size_bytes=128 * 1024**2),),
         # The generated stack template's probe: TCP on the container port, 30s/10s/3, with

@@ -5,11 +5,10 @@ Replicas from agent-os:fleet.dispatchWorkers.replicas, else the capacity model, 
 from __future__ import annotations
 
 from ..config import StackConfig
+from ..model import Placement
 from .process import AppProcess, SecretRef, consumer_fleet
 
-SERVICE = "agent-dispatch-worker"
 
-
-def dispatch_worker(cfg: StackConfig, common: tuple[SecretRef, ...]) -> AppProcess:
+def dispatch_worker(cfg: StackConfig, placement: Placement, common: tuple[SecretRef, ...]) -> AppProcess:
     # A running agent turn is allowed to finish.
-    return consumer_fleet(cfg, SERVICE, cfg.fleet.dispatch_workers, common, stop_grace_period="120s")
+    return consumer_fleet(cfg, placement, cfg.fleet.dispatch_workers, common, stop_grace_period="120s")

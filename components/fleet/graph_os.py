@@ -7,30 +7,19 @@ from collections.abc import Mapping
 
 from ..config import StackConfig
 from ..config.swarm import Layer
-from ..swarm.names import GRAPH_OS_PORT, GRAPH_OS_SERVICE
-from ..swarm.observability import METRICS_PATH
-from ..swarm.routes import Route
-from .process import APP_HEALTH_PATH, CLIENT_DATA_DIR, AppProcess, SecretRef, http_health
+from ..model import Placement
+from .plan import APP_HEALTH_PATH, GRAPH_OS_PORT
+from .process import CLIENT_DATA_DIR, AppProcess, SecretRef, http_health
 
-ROUTE_HOST = "graph-os"
 TRANSPORT = "streamable-http"
 
 
-def graph_os_route() -> Route:
-    # Routed so MCP clients outside the swarm (IDEs, geniusbot) reach /mcp with a JWT.
-    return Route(
-        host=ROUTE_HOST,
-        upstreams=(f"{GRAPH_OS_SERVICE}:{GRAPH_OS_PORT}",),
-        layer=Layer.AGENTS,
-        health_uri=APP_HEALTH_PATH,
-        private_paths=(METRICS_PATH,),
-    )
-
-
-def graph_os(cfg: StackConfig, common: tuple[SecretRef, ...], mcp_auth: Mapping[str, str]) -> AppProcess:
+def graph_os(
+    cfg: StackConfig, placement: Placement, common: tuple[SecretRef, ...], mcp_auth: Mapping[str, str]
+) -> AppProcess:
     f = cfg.fleet
     return AppProcess(
-        name=GRAPH_OS_SERVICE,
+        placement=placement,
         role="client",
         program=("graph-os", "--transport", TRANSPORT, "--host", "0.0.0.0", "--port", str(GRAPH_OS_PORT)),
         env={
@@ -45,6 +34,5 @@ def graph_os(cfg: StackConfig, common: tuple[SecretRef, ...], mcp_auth: Mapping[
         secrets=common,
         networks=(Layer.EDGE, Layer.AGENTS, Layer.DATA, Layer.CORE, Layer.FLEET),
         resources=f.graph_os_resources,
-        replicas=f.graph_os_replicas,
         health=http_health(GRAPH_OS_PORT, APP_HEALTH_PATH, interval="15s", retries=5, start_period="60s"),
     )

@@ -4,11 +4,10 @@ Replicas from agent-os:fleet.ingestWorkers.replicas, else the capacity model, el
 from __future__ import annotations
 
 from ..config import StackConfig
+from ..model import Placement
 from .process import AppProcess, SecretRef, consumer_fleet
 
-SERVICE = "kg-ingest-worker"
 
-
-def ingest_worker(cfg: StackConfig, common: tuple[SecretRef, ...]) -> AppProcess:
+def ingest_worker(cfg: StackConfig, placement: Placement, common: tuple[SecretRef, ...]) -> AppProcess:
     # Finish the claimed batch, then commit offsets.
-    return consumer_fleet(cfg, SERVICE, cfg.fleet.ingest_workers, common, stop_grace_period="60s")
+    return consumer_fleet(cfg, placement, cfg.fleet.ingest_workers, common, stop_grace_period="60s")

@@ -15,39 +15,42 @@ import pulumi
 
 from ..config import StackConfig
 from ..config.swarm import Layer
+from ..model import Placement
 from ..swarm import BindMount, VolumeMount
-from ..swarm.names import GATEWAY_PORT, KG_DAEMON_SERVICE
 from ..swarm.observability import metrics_labels
 from .autonomy import autonomy_env, uses_docker_socket
-from .process import APP_HEALTH_PATH, HOST_DATA_DIR, AppProcess, SecretRef, http_health
+from .plan import APP_HEALTH_PATH, GATEWAY_PORT
+from .process import HOST_DATA_DIR, AppProcess, SecretRef, http_health
 
 ROLE = "host"
 DOCKER_SOCKET_TARGET = "/var/run/docker.sock"
 
 
 def kg_daemon(
-    cfg: StackConfig, common: tuple[SecretRef, ...], events_token: SecretRef, prometheus_url: str | None
+    cfg: StackConfig,
+    placement: Placement,
+    common: tuple[SecretRef, ...],
+    events_token: SecretRef,
+    prometheus_url: str | None,
 ) -> AppProcess:
     f = cfg.fleet
     a = f.autonomy
     binds: tuple[BindMount, ...] = ()
-    constraints = [f"node.labels.{f.kg_daemon_node_label}==true"]
     user = "10001:10001"
     if uses_docker_socket(a):
         assert a.docker_socket is not None
         binds = (BindMount(source=a.docker_socket, target=DOCKER_SOCKET_TARGET, read_only=False),)
-        # `docker service scale|update` needs a manager's API.
-        constraints.append("node.role==manager")
+        # `docker service scale|update` needs a manager's API (the plan pins it to one).
         if a.docker_socket_gid is not None:
             user = f"10001:{a.docker_socket_gid}"
         pulumi.log.warn(
-            f"fleet.autonomy.actuator=docker: mounting {a.docker_socket} into {KG_DAEMON_SERVICE} "
+            f"fleet.autonomy.actuator=docker: mounting {a.docker_socket} into {placement.service} "
             "(pinned to a manager). The fleet reconciler can now scale/update/roll back every "
             "connector service; the ActionPolicy decides what runs without approval. The image "
             "must carry the docker CLI (set agent-os:images.overrides.agent-utilities)."
         )
     return AppProcess(
-        name=KG_DAEMON_SERVICE,
+        placement=placement,
         role=ROLE,
         program=("python", "-m", "agent_utilities"),
         env={
@@ -64,15 +67,12 @@ def kg_daemon(
         secrets=(*common, events_token),
         networks=(Layer.AGENTS, Layer.DATA, Layer.CORE),
         resources=f.kg_daemon_resources,
-        replicas=1,
         stateful=True,
         volumes=(VolumeMount(source=f"{cfg.swarm.namespace}-kg-daemon-data", target=HOST_DATA_DIR),),
         binds=binds,
-        constraints=tuple(constraints),
         spread=(),
-        max_replicas_per_node=1,
         user=user,
         stop_grace_period="60s",
         health=http_health(GATEWAY_PORT, APP_HEALTH_PATH, interval="15s", retries=5, start_period="90s"),
-        labels=metrics_labels(KG_DAEMON_SERVICE, GATEWAY_PORT),
+        labels=metrics_labels(placement.service, GATEWAY_PORT),
     )

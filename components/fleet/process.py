@@ -19,6 +19,7 @@ from ..config import StackConfig
 from ..config.fleet import WorkerFleet
 from ..config.resources import Resources
 from ..config.swarm import Layer
+from ..model import Placement
 from ..swarm import (
     BindMount,
     ConfigFile,
@@ -44,12 +45,6 @@ IMAGE_KEY = "agent-utilities"
 TMP = "/tmp"  # the image's HOME (XDG_CONFIG_HOME=$HOME/.config) lives here
 CLIENT_DATA_DIR = f"{TMP}/agent-utilities"
 HOST_DATA_DIR = "/var/lib/agent-utilities"
-
-
-# The one health route every agent-utilities HTTP process serves (0.50.0 to 1.26.4): 200
-# while the process serves. There is no /health/ready. tests/fleet/test_fleet_app_routes.py
-# reads the pinned package's route tables.
-APP_HEALTH_PATH = "/health"
 
 
 def http_health(port: int, path: str, **kw: str | int) -> HealthCheck:
@@ -88,7 +83,7 @@ class SecretRef:
 class AppProcess:
     """One agent-utilities process, before resources: what the env-alias check reads."""
 
-    name: str
+    placement: Placement  # name, tier, constraints, replicas: from the fleet's plan
     role: str  # KG_DAEMON_ROLE: exactly one "host" in the whole stack
     program: tuple[str, ...]
     env: Mapping[str, str]
@@ -96,20 +91,24 @@ class AppProcess:
     networks: tuple[Layer, ...]
     resources: Resources
     health: HealthCheck
-    replicas: int = 1
     stateful: bool = False
-    layer: Layer = Layer.AGENTS
     image_key: str = IMAGE_KEY
     reads_config: bool = True  # mounts config.json (agent-utilities processes)
     volumes: tuple[VolumeMount, ...] = ()
     binds: tuple[BindMount, ...] = ()
-    constraints: tuple[str, ...] = ()
     spread: tuple[str, ...] = ("node.id",)
-    max_replicas_per_node: int | None = None
     labels: Mapping[str, str] = field(default_factory=dict[str, str])
     user: str | None = f"{USER}:{USER}"
     read_only: bool = True
     stop_grace_period: str = "30s"
+
+    @property
+    def name(self) -> str:
+        return self.placement.service
+
+    @property
+    def replicas(self) -> int | None:
+        return self.placement.replicas
 
     def env_values(self) -> dict[str, EnvValue]:
         """Env as the process sees it at start: plain values plus the secret exports."""
@@ -121,7 +120,7 @@ class AppProcess:
 
 def consumer_fleet(
     cfg: StackConfig,
-    name: str,
+    placement: Placement,
     fleet: WorkerFleet,
     common: tuple[SecretRef, ...],
     stop_grace_period: str,
@@ -129,8 +128,9 @@ def consumer_fleet(
     """A KG client worker fleet (`<name> [--workers N]`): replicas from config, else the
     capacity model, else 1."""
     flags = ("--workers", str(fleet.processes)) if fleet.processes else ()
+    name = placement.service
     return AppProcess(
-        name=name,
+        placement=placement,
         role="client",
         # Brokers and DSNs come from config.json/secrets, like every other process.
         program=(name, *flags),
@@ -138,7 +138,6 @@ def consumer_fleet(
         secrets=common,
         networks=(Layer.AGENTS, Layer.DATA, Layer.CORE),
         resources=fleet.resources,
-        replicas=cfg.sizing().workers_for(fleet.replicas),
         health=process_health(name, interval="30s", retries=3, start_period="30s"),
         stop_grace_period=stop_grace_period,
     )
@@ -179,8 +178,7 @@ class AppContext:
             secrets = wrapped.secrets
             configs.extend(wrapped.configs)
         return ServiceSpec(
-            name=p.name,
-            layer=p.layer,
+            placement=p.placement,
             image=self.platform.image(p.image_key),
             command=command,
             args=p.program,
@@ -192,11 +190,8 @@ class AppContext:
             tmpfs=(TmpfsMount(target=TMP, size_bytes=256 * 1024**2),),
             resources=p.resources,
             networks=p.networks,
-            replicas=p.replicas,
             stateful=p.stateful,
-            constraints=p.constraints,
             spread=p.spread,
-            max_replicas_per_node=p.max_replicas_per_node,
             user=p.user,
             read_only=p.read_only,
             stop_grace_period=p.stop_grace_period,

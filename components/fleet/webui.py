@@ -8,33 +8,17 @@ from __future__ import annotations
 
 from ..config import StackConfig
 from ..config.swarm import Layer
-from ..core.keycloak import WEBUI_CLIENT
 from ..core.outputs import KeycloakOutputs
-from ..swarm.names import GATEWAY_PORT, GATEWAY_SERVICE
-from ..swarm.routes import Route
+from ..model import Placement
+from .plan import GATEWAY_URL, WEBUI_HOST
 from .process import CLIENT_DATA_DIR, AppProcess, SecretRef, http_health
 
-SERVICE = "agent-webui"
-ROUTE_HOST = "fleet"
 IMAGE_KEY = "agent-webui"
-GATEWAY_URL = f"http://{GATEWAY_SERVICE}:{GATEWAY_PORT}"
-
-
-def webui_route(cfg: StackConfig) -> Route | None:
-    ui = cfg.fleet.webui
-    if not (ui.enabled and cfg.integrations.keycloak):
-        return None
-    return Route(
-        host=ROUTE_HOST,
-        upstreams=(f"{SERVICE}:{ui.port}",),
-        layer=Layer.AGENTS,
-        health_uri="/health",
-        login_client=WEBUI_CLIENT,
-    )
 
 
 def webui(
     cfg: StackConfig,
+    placement: Placement,
     common: tuple[SecretRef, ...],
     keycloak: KeycloakOutputs | None,
     svc_secret: SecretRef | None,
@@ -46,13 +30,13 @@ def webui(
             "OIDC_ISSUER": keycloak.issuer,
             "WEBUI_OIDC_CLIENT_ID": keycloak.webui_client_id,
             "OIDC_CLIENT_ID": keycloak.webui_svc_client_id,
-            "WEBUI_PUBLIC_URL": f"https://{cfg.edge.host(ROUTE_HOST)}",
+            "WEBUI_PUBLIC_URL": f"https://{cfg.edge.host(WEBUI_HOST)}",
         }
     return AppProcess(
-        name=SERVICE,
+        placement=placement,
         role="client",
         image_key=IMAGE_KEY,
-        program=(SERVICE,),
+        program=(placement.service,),
         env={
             "HOST": "0.0.0.0",
             "PORT": str(ui.port),
@@ -65,7 +49,6 @@ def webui(
         secrets=(*common, *((svc_secret,) if svc_secret else ())),
         networks=(Layer.EDGE, Layer.AGENTS, Layer.DATA, Layer.CORE),
         resources=ui.resources,
-        replicas=ui.replicas,
         health=http_health(ui.port, "/health", interval="15s", retries=5, start_period="60s"),
         labels={"agent-os.kind": "ui"},
     )

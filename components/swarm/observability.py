@@ -33,6 +33,7 @@ class Telemetry:
 
     scrape: tuple[ScrapeTarget, ...] = ()
     rules: tuple[AlertRule, ...] = ()
+    webhook: str | None = None  # where Alertmanager posts every alert (one layer sets it)
 
 
 # Swarm service labels that opt a service into Prometheus' dockerswarm service discovery:

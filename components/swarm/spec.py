@@ -11,6 +11,7 @@ import pulumi_docker as docker
 
 from ..config.resources import Resources
 from ..config.swarm import Layer
+from ..model import Placement
 
 # Where secret files land and who reads them, unless a service says otherwise.
 SECRETS_DIR = "/run/secrets"
@@ -91,15 +92,13 @@ class HealthCheck:
 
 @dataclass(frozen=True, kw_only=True)
 class ServiceSpec:
-    name: str  # the Swarm service name, which is also its DNS name on the overlays
-    layer: Layer
+    placement: Placement  # name, tier, constraints and replicas: from the layer's plan
     image: str
     health: HealthCheck
     resources: Resources
     networks: tuple[Layer, ...]
     # Stateful services run stop-first (never two tasks on one volume/lock).
     stateful: bool = False
-    replicas: int | None = 1  # None: global mode
     command: tuple[str, ...] = ()
     args: tuple[str, ...] = ()
     env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict[str, pulumi.Input[str]])
@@ -109,9 +108,7 @@ class ServiceSpec:
     binds: tuple[BindMount, ...] = ()
     tmpfs: tuple[TmpfsMount, ...] = ()
     ports: tuple[Port, ...] = ()
-    constraints: tuple[str, ...] = ()
     spread: tuple[str, ...] = ()
-    max_replicas_per_node: int | None = None
     user: str | None = None
     read_only: bool = False
     cap_drop: tuple[str, ...] = ("ALL",)
@@ -123,6 +120,28 @@ class ServiceSpec:
     labels: Mapping[str, str] = field(default_factory=dict[str, str])
     depends_on: tuple[pulumi.Resource, ...] = ()
 
+    @property
+    def name(self) -> str:
+        """The Swarm service name, which is also its DNS name on the overlays."""
+        return self.placement.service
+
+    @property
+    def layer(self) -> Layer:
+        return self.placement.tier
+
+    @property
+    def replicas(self) -> int | None:
+        """None: global mode."""
+        return self.placement.replicas
+
+    @property
+    def constraints(self) -> tuple[str, ...]:
+        return self.placement.constraints
+
+    @property
+    def max_replicas_per_node(self) -> int | None:
+        return self.placement.max_replicas_per_node
+
     def __post_init__(self) -> None:
         if self.ports and self.layer is not Layer.EDGE:
             raise ValueError(f"service {self.name}: only edge services publish ports")
@@ -133,6 +152,3 @@ class ServiceSpec:
         for path in [s.target for s in self.secrets] + [c.target for c in self.configs]:
             if not path.startswith("/"):
                 raise ValueError(f"service {self.name}: mount target {path!r} is not absolute")
-
-    def node_label(self, label: str, value: str = "true") -> str:
-        return f"node.labels.{label}=={value}"

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from components.config import StackConfig
-from components.day0 import placement
+from components.model import Placement
+from components.plan import stack_plan
 from tools import mockrun
 
 
@@ -24,5 +25,5 @@ def cfg_of() -> Callable[..., StackConfig]:
 
 
 @pytest.fixture
-def plan_of() -> Callable[..., tuple[placement.Placement, ...]]:
-    return lambda stack, overrides=None: placement.placement_plan(config_of(stack, overrides))
+def plan_of() -> Callable[..., tuple[Placement, ...]]:
+    return lambda stack, overrides=None: stack_plan(config_of(stack, overrides)).placements

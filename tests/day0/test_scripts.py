@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from components.config.inventory import MANAGED_LABELS, HostConfig, Role
-from components.day0 import placement
+from components.config.swarm import Layer
 from components.day0.labels import apply_locally, label_script
 from components.day0.scripts import check_script, init_script, join_script, labels_ready_script, token_script
+from components.model import Placement
 
 FAKE = Path(__file__).with_name("fakedocker.py")
 LEADER = HostConfig(name="mgr-1", address="192.0.2.11", role=Role.MANAGER, labels={"postgres": "true"})
@@ -175,7 +176,7 @@ def test_check_fails_for_a_host_that_never_joined(swarm: Swarm) -> None:
 
 
 def test_labels_ready_names_the_missing_label_and_its_services(
-    swarm: Swarm, plan_of: Callable[..., tuple[placement.Placement, ...]]
+    swarm: Swarm, plan_of: Callable[..., tuple[Placement, ...]]
 ) -> None:
     leader, worker = _bootstrap(swarm)
     plan = plan_of("staging")
@@ -196,14 +197,12 @@ def test_labels_ready_names_the_missing_label_and_its_services(
 
 
 def test_labels_ready_fails_clearly_without_a_swarm(swarm: Swarm) -> None:
-    done = swarm.run(
-        labels_ready_script([placement.Placement("x", placement.Layer.DATA, ("node.labels.a==b",))])
-    )
+    done = swarm.run(labels_ready_script([Placement("x", Layer.DATA, ("node.labels.a==b",))]))
     assert done.returncode == 1 and "cannot list swarm nodes" in done.stderr
 
 
 def test_labels_ready_requires_the_manager_role_where_constraints_do(
-    swarm: Swarm, plan_of: Callable[..., tuple[placement.Placement, ...]]
+    swarm: Swarm, plan_of: Callable[..., tuple[Placement, ...]]
 ) -> None:
     _, worker = _bootstrap(swarm)
     plan = plan_of("staging")

@@ -13,8 +13,10 @@ from pydantic import ValidationError
 from components.config import parse
 from components.config.app import alias_value
 from components.config.resources import Resources
+from components.config.swarm import Layer
 from components.fleet.appconfig import EnvConflictError, FromSecret, effective_env
 from components.fleet.process import AppProcess, SecretRef, effective, http_health
+from components.model import Placement
 from tests.fleet.fleethelp import container
 from tools import mockrun
 
@@ -54,7 +56,7 @@ def test_keys_that_upper_case_alike_are_refused() -> None:
 
 def _proc(role: str, env: dict[str, str], secrets: tuple[SecretRef, ...] = ()) -> AppProcess:
     return AppProcess(
-        name="probe",
+        placement=Placement("probe", Layer.AGENTS),
         role=role,
         program=("x",),
         env=env,

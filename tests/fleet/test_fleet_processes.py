@@ -16,6 +16,7 @@ import yaml
 from components.config.fleet import APPROVAL_REQUIRED_ACTIONS
 from components.config.resources import Resources
 from components.config.swarm import Layer
+from components.model import Placement
 from components.swarm import HealthCheck, ServiceSpec
 from components.swarm.entrypoint import SCRIPT
 from tests.conftest import STACKS, WEBUI_IMAGE, evaluate, evaluate_with_webui
@@ -61,14 +62,12 @@ def test_exactly_one_kg_host_daemon(stack: str) -> None:
 def test_a_second_host_daemon_cannot_be_specified() -> None:
     with pytest.raises(ValueError, match="stateful member runs one replica"):
         ServiceSpec(
-            name="kg-daemon",
-            layer=Layer.AGENTS,
+            placement=Placement("kg-daemon", Layer.AGENTS, replicas=2),
             image="x",
             health=HealthCheck.tcp(1),
             resources=Resources(),
             networks=(),
             stateful=True,
-            replicas=2,
         )
 
 

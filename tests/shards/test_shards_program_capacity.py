@@ -12,6 +12,7 @@ from components import config
 from components.config import parse
 from components.config.data import KafkaConfig
 from components.foundation import foundation
+from components.plan import stack_plan
 from shards.deploy import ShardsLayer
 from tools import mockrun
 
@@ -20,8 +21,9 @@ NO_INVENTORY: dict[str, Any] = {"agent-os:inventory": None}  # see test_shards_p
 
 def shards_only() -> None:
     cfg = config.load()
-    base = foundation(cfg)
-    ShardsLayer(base.platform, base.secrets, base.opts)
+    plan = stack_plan(cfg)
+    base = foundation(cfg, plan.placements)
+    ShardsLayer(base.platform, base.secrets, plan.shards, base.opts)
 
 
 def run(shards: dict[str, Any], residents: int | None) -> mockrun.Run:

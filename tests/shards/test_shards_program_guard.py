@@ -13,6 +13,7 @@ import pytest
 
 from components import config
 from components.foundation import foundation
+from components.plan import stack_plan
 from shards import guard
 from shards.deploy import ShardsLayer
 from tests.shards.oracle import ref_choose, ref_graph_name
@@ -50,8 +51,9 @@ class Spy(mockrun.PlatformMocks):
 def shards_only() -> None:
     """The program up to the shards layer (fast); the main cases also run __main__.py."""
     cfg = config.load()
-    base = foundation(cfg)
-    ShardsLayer(base.platform, base.secrets, base.opts)
+    plan = stack_plan(cfg)
+    base = foundation(cfg, plan.placements)
+    ShardsLayer(base.platform, base.secrets, plan.shards, base.opts)
 
 
 def run(

@@ -15,6 +15,7 @@ import pytest
 
 from components.config.resources import Resources
 from components.config.swarm import Layer
+from components.model import Placement
 from components.swarm.entrypoint import SCRIPT, SecretEnv
 from components.swarm.spec import HealthCheck, SecretFile, ServiceSpec
 from shards.__main__ import main as shards_cli
@@ -184,8 +185,7 @@ def test_no_shard_spec_without_the_auth_secret(missing: str) -> None:
         "secrets": (SecretFile(secret=secret, target=AUTH_PATH),),
     }
     common: dict[str, Any] = {
-        "name": "kg-shard-1",
-        "layer": Layer.AGENTS,
+        "placement": Placement("kg-shard-1", Layer.AGENTS),
         "image": "x:1",
         "health": HealthCheck.shell("true"),
         "resources": Resources(),

@@ -333,7 +333,7 @@ def check_kafka(client: docker.DockerClient, image: str, scratch: Path) -> None:
     out = run_once(client, image, ["id", "-u"])
     expect(out.strip() == "1000", "image default user is 1000 (appuser)", out)
     (scratch / "topics.txt").write_text(program_kafka.topics_file(k))
-    (scratch / "kafka-init.sh").write_text(program_kafka.init_script(k))
+    (scratch / "kafka-init.sh").write_text(program_kafka.init_script(bs))
     for f in ("topics.txt", "kafka-init.sh"):
         (scratch / f).chmod(0o444)
     net = client.networks.create(f"check-kafka-{suffix}", driver="bridge")

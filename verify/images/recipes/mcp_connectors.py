@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from components.fleet import plan_connectors
+from components.fleet.plan import plan_connectors
 from tools import mockrun
 
 from ..recipe import TEST_REPO, Recipe

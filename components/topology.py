@@ -16,19 +16,23 @@ import pulumi
 import pulumi_command as command
 import pulumi_docker as docker
 
-from ..config import StackConfig
-from ..config.swarm import Layer
-from ..core.outputs import KeycloakOutputs, OpenBaoOutputs
-from .placement import placement_table
+from .config import StackConfig
+from .config.swarm import Layer
+from .core.outputs import KeycloakOutputs, OpenBaoOutputs
+from .day0.plan import placement_table
+from .model import Placement
 
 SCHEMA = "agent-os/topology/v1"
 
 
 def topology_manifest(
-    cfg: StackConfig, network_ids: Mapping[str, str], endpoints: Mapping[str, Any]
+    cfg: StackConfig,
+    placements: Sequence[Placement],
+    network_ids: Mapping[str, str],
+    endpoints: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Pure: the manifest from config plus resolved network IDs and endpoints."""
-    table = placement_table(cfg)
+    table = placement_table(placements, cfg.inventory.hosts)
     ns = cfg.swarm.namespace
     networks = []
     for layer, net_id in sorted(network_ids.items()):
@@ -99,6 +103,7 @@ class Topology(pulumi.ComponentResource):
     def __init__(
         self,
         cfg: StackConfig,
+        placements: Sequence[Placement],
         networks: Mapping[Layer, docker.Network],
         endpoints: Mapping[str, pulumi.Input[Any]],
         after: Sequence[pulumi.Resource],
@@ -110,7 +115,7 @@ class Topology(pulumi.ComponentResource):
         ids = pulumi.Output.all(**{layer.value: n.id for layer, n in networks.items()})
         eps = pulumi.Output.from_input(dict(endpoints))
         self.manifest: pulumi.Output[str] = pulumi.Output.all(ids, eps).apply(
-            lambda a: json.dumps(topology_manifest(cfg, a[0], a[1]), sort_keys=True)
+            lambda a: json.dumps(topology_manifest(cfg, placements, a[0], a[1]), sort_keys=True)
         )
         t = cfg.inventory.topology
         if t.post:

@@ -1,58 +1,17 @@
-"""The placement plan is the single description of where services run: it must match the
-constraints registered on every docker.Service, in both stacks and when config changes."""
+"""Day 0's placement table, from the stack plan (pure: config -> plan, no mocks), and the
+table the program exports. The builders take their placements from the same plan, so
+there is no second statement of them to compare against."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from components.config import StackConfig
-from components.day0 import placement
-from tests.conftest import STACKS, evaluate
+from components.day0 import plan as day0_plan
+from components.plan import stack_plan
 from tests.day0.conftest import config_of
 from tools import mockrun
-
-
-def _registered(run: mockrun.Run) -> dict[str, dict[str, Any]]:
-    out = {}
-    for name, svc in run.services().items():
-        s = svc.plain
-        pl = s["taskSpec"].get("placement") or {}
-        mode = s["mode"]
-        out[name] = {
-            "constraints": sorted(pl.get("constraints") or []),
-            "replicas": None if "global" in mode else int(mode["replicated"]["replicas"]),
-            "max": int(pl["maxReplicas"]) if pl.get("maxReplicas") else None,
-        }
-    return out
-
-
-def _planned(cfg: StackConfig) -> dict[str, dict[str, Any]]:
-    return {
-        p.service: {
-            "constraints": sorted(p.constraints),
-            "replicas": p.replicas,
-            "max": p.max_replicas_per_node,
-        }
-        for p in placement.placement_plan(cfg)
-    }
-
-
-def _assert_same(run: mockrun.Run, cfg: StackConfig) -> None:
-    reg, plan = _registered(run), _planned(cfg)
-    assert set(plan) == set(reg), (
-        f"only planned: {set(plan) - set(reg)}; only registered: {set(reg) - set(plan)}"
-    )
-    drift = {n: (plan[n], reg[n]) for n in reg if plan[n] != reg[n]}
-    assert not drift, f"placement plan (left) != registered service (right): {drift}"
-
-
-@pytest.mark.parametrize("stack", STACKS)
-def test_plan_matches_every_registered_service(stack: str) -> None:
-    _assert_same(evaluate(stack), config_of(stack))
-
 
 INV = "agent-os:inventory"
 
@@ -80,11 +39,8 @@ def _grown_enterprise() -> dict[str, Any]:
 
 
 def test_plan_is_computed_from_config_counts() -> None:
-    over = _grown_enterprise()
-    run = mockrun.run("enterprise", overrides=over)
-    cfg = config_of("enterprise", over)
-    _assert_same(run, cfg)
-    pinned = {p.service: p.labels() for p in placement.placement_plan(cfg) if p.pinned}
+    cfg = config_of("enterprise", _grown_enterprise())
+    pinned = {p.service: p.labels() for p in stack_plan(cfg).placements if p.pinned}
     assert pinned["kafka-5"] == [("kafka-broker", "5")]
     assert pinned["bao-5"] == [("openbao", "5")]
     assert pinned["kg-shard-4"] == [("kg-shard", "4")]
@@ -93,7 +49,7 @@ def test_plan_is_computed_from_config_counts() -> None:
 def test_stateful_members_are_pinned_by_label_and_stateless_spread(
     cfg_of: Callable[..., StackConfig],
 ) -> None:
-    plan = {p.service: p for p in placement.placement_plan(cfg_of("enterprise"))}
+    plan = {p.service: p for p in stack_plan(cfg_of("enterprise")).placements}
     for name in (
         "pg-age",
         "kafka-1",
@@ -136,7 +92,8 @@ def test_enterprise_table_puts_members_on_their_hosts(enterprise: mockrun.Run) -
 
 def test_markdown_output_and_readme_show_the_enterprise_plan(enterprise: mockrun.Run) -> None:
     md = enterprise.outputs["placementMarkdown"]
-    assert md == placement.placement_markdown(config_of("enterprise"))
+    cfg = config_of("enterprise")
+    assert md == day0_plan.placement_markdown(stack_plan(cfg).placements, cfg.inventory.hosts)
     assert "| mgr-1 | 10.40.0.11 | manager |" in md
     readme = (mockrun.PROJECT_DIR / "README.md").read_text()
     assert md in readme, "README placement plan is stale: paste the placementMarkdown output"

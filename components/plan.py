@@ -1,0 +1,74 @@
+"""The stack plan: every layer's declaration (its `plan.py`), composed from config before
+any resource exists and handed downward. Day 0 receives the placements, the edge the
+routes, each layer its own plan. Pure: no Pulumi."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shards.plan import ShardsPlan, shards_plan
+
+from .config import StackConfig
+from .config.model import ConfigError
+from .core.plan import CorePlan, core_plan
+from .data.plan import DataPlan, data_plan
+from .day0.inventory import check_inventory
+from .edge.plan import EdgePlan, edge_plan
+from .fleet.plan import FleetPlan, fleet_plan
+from .model import Placement, Route, check_unique
+from .swarm.observability import Telemetry
+
+
+@dataclass(frozen=True)
+class StackPlan:
+    edge: EdgePlan
+    data: DataPlan
+    core: CorePlan
+    shards: ShardsPlan
+    fleet: FleetPlan
+
+    @property
+    def placements(self) -> tuple[Placement, ...]:
+        """Every Swarm service of the stack, in layer order."""
+        return (
+            *self.edge.placements,
+            *self.data.placements,
+            *self.core.placements,
+            *self.shards.placements,
+            *self.fleet.placements,
+        )
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        """What the layers above the edge route through it (the edge adds its own)."""
+        return (*self.core.routes, *self.fleet.routes)
+
+    @property
+    def telemetry(self) -> tuple[Telemetry, ...]:
+        """What the layers hand Prometheus and Alertmanager (the core renders it)."""
+        return (self.shards.telemetry, self.fleet.telemetry)
+
+
+def stack_plan(cfg: StackConfig) -> StackPlan:
+    """Raises ConfigError naming the key when config cannot be planned (e.g. the registry)."""
+    plan = StackPlan(
+        edge=edge_plan(),
+        data=data_plan(cfg.data, cfg.integrations.kafka),
+        core=core_plan(cfg.core, cfg.integrations),
+        shards=shards_plan(cfg.shards, cfg.sizing()),
+        fleet=fleet_plan(cfg),
+    )
+    names = [p.service for p in plan.placements]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ConfigError("agent-os:fleet.registryPath", f"service name(s) {dup} are planned twice")
+    try:
+        check_unique([plan.edge.dns_route, *plan.routes])
+    except ValueError as e:
+        raise ConfigError("agent-os:edge", str(e)) from None
+    return plan
+
+
+def check(cfg: StackConfig, plan: StackPlan) -> None:
+    """Rules that need the whole plan: the inventory can run it. Raises ConfigError."""
+    check_inventory(cfg, plan.placements)
