@@ -41,7 +41,12 @@ SECRET_KEYS: dict[str, SecretKey] = {
         SecretKey("sshPrivateKey", "SSH private key day 0 uses to reach the inventory hosts", generate=False),
         # Core layer (components/core/). The seal key is derived (sha256) from this value.
         SecretKey("openbaoSealSecret", "seed of OpenBao's static auto-unseal key", 48),
-        SecretKey("openbaoRootToken", "OpenBao root token, only to adopt an already initialised cluster"),
+        SecretKey(
+            "openbaoRootToken",
+            "OpenBao root token for one run: to adopt an initialised cluster or change the admin login",
+        ),
+        SecretKey("openbaoAdminRoleId", "AppRole role_id of the program's own OpenBao admin login", 36),
+        SecretKey("openbaoAdminSecretId", "AppRole secret_id of the program's own OpenBao admin login", 40),
         SecretKey("openbaoAgentRoleId", "AppRole role_id of agent-utilities", 36),
         SecretKey("openbaoAgentSecretId", "AppRole secret_id of agent-utilities", 40),
         SecretKey("agentUtilitiesClientSecret", "Keycloak secret of client agent-utilities", 40),
