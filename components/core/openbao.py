@@ -164,6 +164,9 @@ def render_admin_policy(kv_mount: str, prefix: str, approle_mount: str, app_role
     for name in (approle_mount, app_role):
         if name in (ADMIN_MOUNT, ADMIN_POLICY, ADMIN_ROLE, "root", "default"):
             raise ValueError(f"{name!r} is reserved for the admin login; choose another name")
+    for mount in (kv_mount, approle_mount):
+        if mount.split("/", 1)[0] in ("sys", "auth", "identity", "cubbyhole", "token"):
+            raise ValueError(f"{mount!r} is an OpenBao system path, not a mount this program may own")
     app_policy = render_policy(kv_mount, prefix)
     if app_policy.startswith("*") or app_policy.endswith("*"):
         raise ValueError("a pinned policy text must not start or end with * (OpenBao globs it)")

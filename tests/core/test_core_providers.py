@@ -8,7 +8,6 @@ import json
 import hcl2
 import pytest
 
-from components.core import baoctl
 from tests.conftest import STACKS, evaluate
 from tests.core.helpers import COMMAND
 from tools import mockrun
@@ -113,7 +112,8 @@ def test_providers_are_explicit_and_preview_known(stack: str, preview: bool) -> 
     assert mockrun.is_secret(kc["password"])
     v = run.one("pulumi:providers:vault", "vault").inputs
     assert v["address"] == f"https://openbao.{zone}"
-    assert mockrun.is_secret(v["token"]) or v.get("token") == mockrun.UNKNOWN or "token" not in v
+    # No token: the provider logs in as the admin AppRole (tests/core/test_core_openbao_admin.py).
+    assert "token" not in v and mockrun.is_secret(v["authLogin"])
     for r in run.resources:
         if r.type.startswith((KC, "vault:")):
             prov = r.provider.rsplit("::", 1)[0]
@@ -193,41 +193,4 @@ def test_openbao_init_prints_only_to_a_secret_and_never_logs(stack_run: mockrun.
     assert "update" not in init and "triggers" not in init  # runs once per stack
     env = init["environment"]
     assert env["BAO_URL"].startswith("https://openbao.")
-    assert "BAO_ROOT_TOKEN" not in env  # only when adopting an initialised cluster
-
-
-def test_adopting_an_initialised_openbao_passes_the_token_as_a_secret() -> None:
-    run = mockrun.run("staging", secrets={"agent-os:openbaoRootToken": "s.adopted-root-token-1"})
-    env = run.one(COMMAND, "openbao-init").inputs["environment"]
-    assert mockrun.is_secret(env["BAO_ROOT_TOKEN"])
-
-
-class _Fake:
-    def __init__(self, initialized: bool) -> None:
-        self.initialized = initialized
-        self.calls: list[tuple[str, str, object]] = []
-
-    def __call__(self, method: str, path: str, body: dict[str, object] | None = None) -> dict[str, object]:
-        self.calls.append((method, path, body))
-        if method == "GET":
-            return {"initialized": self.initialized}
-        return {"root_token": "s.root", "recovery_keys_base64": ["a2V5"]}
-
-
-def test_baoctl_init_is_idempotent(monkeypatch: pytest.MonkeyPatch) -> None:
-    fresh = _Fake(initialized=False)
-    monkeypatch.setattr(baoctl, "call", fresh)
-    monkeypatch.setenv("BAO_RECOVERY_SHARES", "3")
-    monkeypatch.setenv("BAO_RECOVERY_THRESHOLD", "2")
-    out = baoctl.init()
-    assert out == {"root_token": "s.root", "recovery_keys_b64": ["a2V5"], "adopted": False}
-    assert fresh.calls[1] == ("PUT", "/v1/sys/init", {"recovery_shares": 3, "recovery_threshold": 2})
-
-    done = _Fake(initialized=True)
-    monkeypatch.setattr(baoctl, "call", done)
-    monkeypatch.delenv("BAO_ROOT_TOKEN", raising=False)
-    with pytest.raises(baoctl.BaoError, match="openbaoRootToken"):
-        baoctl.init()
-    monkeypatch.setenv("BAO_ROOT_TOKEN", "s.kept")
-    assert baoctl.init() == {"root_token": "s.kept", "adopted": True}
-    assert [c[0] for c in done.calls] == ["GET", "GET"]  # never re-initialises
+    assert "BAO_ROOT_TOKEN" not in env  # secrets travel on stdin (test_core_openbao_admin.py)
