@@ -9,22 +9,39 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import re
 import shutil
 import sys
 import tempfile
 import time
+import urllib.parse
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import docker
+import yaml
 from docker.errors import DockerException, ImageNotFound
 from docker.models.containers import Container
+from docker.types import Mount
 
+from components.config import StackConfig
 from components.config.data import KafkaConfig
+from components.core import lgtm_config
+from components.core.alertmanager import alertmanager_spec
+from components.core.node_exporter import node_exporter_spec
+from components.core.plan import PROMETHEUS_PORT
+from components.core.prometheus import prometheus_spec
 from components.data import kafka as program_kafka
 from components.fleet import connectors as program_connectors
 from components.fleet.process import TMP
+from components.plan import StackPlan, stack_plan
+from components.swarm import ConfigFile, Platform, SecretFile, ServiceSpec
 from tools import mockrun
 
 from .recipes import RECIPES
@@ -70,8 +87,10 @@ KC_READY = (
     "read -r status <&3 && [[ $status == *' 200'* ]]"
 )
 
-# The staging stack's data.kafka, parsed from Pulumi.staging.yaml as the program parses it.
-KAFKA_STAGING: KafkaConfig = mockrun.stack_model("staging").data.kafka
+# Pulumi.staging.yaml, parsed as the program parses it.
+STAGING: StackConfig = mockrun.stack_model("staging")
+# The staging stack's data.kafka.
+KAFKA_STAGING: KafkaConfig = STAGING.data.kafka
 # components/data/kafka.py broker(): the service's healthcheck and user.
 KAFKA_BS = f"127.0.0.1:{program_kafka.CLIENT_PORT}"
 KAFKA_HEALTH = f"{program_kafka.BIN}/kafka-broker-api-versions.sh --bootstrap-server {KAFKA_BS} >/dev/null"
@@ -394,6 +413,341 @@ def check_kafka(client: docker.DockerClient, image: str, scratch: Path) -> None:
         net.remove()
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """Stands where the program hands a spec function a Swarm config or secret: the file's
+    content, which `service_container` writes where the spec mounts that object."""
+
+    content: str
+
+
+def _swarm_object(content: str) -> Any:
+    """A Rendered, typed as the docker.ServiceConfig / docker.Secret the spec functions take."""
+    return Rendered(content)
+
+
+# The fleet events token (a Swarm secret in the program; any value here).
+EVENTS_TOKEN = "check-fleet-events-token-7f3a"
+# The staging stack's plan: placements and what the layers hand Prometheus and Alertmanager.
+STAGING_PLAN: StackPlan = stack_plan(STAGING)
+
+
+def fleet_events_webhook() -> str:
+    """The one webhook among the stack's telemetry (what components/core/lgtm.py renders)."""
+    (webhook,) = [t.webhook for t in STAGING_PLAN.telemetry if t.webhook]
+    return webhook
+
+
+def lgtm_spec(name: str) -> ServiceSpec:
+    """The staging stack's spec of one LGTM service: the program's spec function with the
+    plan's placement, its config files from the program's renderers over the plan's
+    telemetry (shards' and fleet's), wired as components/core/lgtm.py wires them."""
+    cfg = STAGING
+    lg = cfg.core.lgtm
+    lgtm = STAGING_PLAN.core.lgtm
+    if lgtm is None:
+        raise CheckError("the staging stack has no LGTM")
+    platform = Platform(cfg=cfg, networks={})
+    telemetry = STAGING_PLAN.telemetry
+    if name == "prometheus":
+        rules = [*lgtm_config.core_rules(lg), *(r for t in telemetry for r in t.rules)]
+        yml = lgtm_config.render_prometheus(lg, platform.namespace, [lgtm_config.SD_LAYER.value], telemetry)
+        rules_yml = lgtm_config.render_rules(rules)
+        return prometheus_spec(platform, lg, _swarm_object(yml), _swarm_object(rules_yml), lgtm.prometheus)
+    if name == "alertmanager":
+        am_yml = lgtm_config.render_alertmanager(fleet_events_webhook())
+        return alertmanager_spec(
+            platform, lg, _swarm_object(am_yml), _swarm_object(EVENTS_TOKEN), lgtm.alertmanager
+        )
+    if name == "node-exporter":
+        return node_exporter_spec(platform, lg, lgtm.node_exporter)
+    raise KeyError(name)
+
+
+def mounted_content(spec: ServiceSpec, target: str) -> str:
+    """The Rendered content `spec` mounts at `target` (a config or secret file)."""
+    for f in (*spec.configs, *spec.secrets):
+        obj = f.config if isinstance(f, ConfigFile) else f.secret
+        if f.target == target and isinstance(obj, Rendered):
+            return obj.content
+    raise CheckError(f"{spec.name} mounts no rendered file at {target}")
+
+
+def health_command(spec: ServiceSpec) -> list[str]:
+    """The spec's healthcheck as the engine runs it in the task (CMD-SHELL: /bin/sh -c)."""
+    kind, *test = spec.health.test
+    return ["/bin/sh", "-c", test[0]] if kind == "CMD-SHELL" else test
+
+
+def health_port(spec: ServiceSpec) -> int:
+    """The port of the spec's HTTP healthcheck (HealthCheck.wget's URL)."""
+    m = re.search(r"http://127\.0\.0\.1:(\d+)/", spec.health.test[-1])
+    if m is None:
+        raise CheckError(f"{spec.name}: no HTTP healthcheck: {spec.health.test}")
+    return int(m.group(1))
+
+
+@contextmanager
+def service_container(
+    client: docker.DockerClient, image: str, spec: ServiceSpec, scratch: Path, aliases: tuple[str, ...] = ()
+) -> Iterator[Container]:
+    """One task of `spec`, started as the engine starts it from what the program declares:
+    command (entrypoint) and args, user, env, capabilities, init, read-only root, hostname,
+    memory and CPU limits; a fresh named volume per volume mount (filled from the image, as
+    Swarm's are), the bind mounts, each config and secret file with its Rendered content,
+    owner and mode, the tmpfs mounts. On a bridge network of its own, reachable there as the
+    service name and `aliases`. Removed with its network and volumes afterwards."""
+    suffix = uuid.uuid4().hex[:8]
+    files = scratch / f"{spec.name}-files"
+    files.mkdir(exist_ok=True)
+    volumes = [client.volumes.create(f"check-{v.source}-{suffix}") for v in spec.volumes]
+    mounts = [
+        Mount(v.target, vol.name, type="volume", read_only=v.read_only)
+        for v, vol in zip(spec.volumes, volumes, strict=True)
+    ]
+    mounts += [Mount(b.target, b.source, type="bind", read_only=b.read_only) for b in spec.binds]
+    placed: list[ConfigFile | SecretFile] = [*spec.configs, *spec.secrets]
+    for i, f in enumerate(placed):
+        obj = f.config if isinstance(f, ConfigFile) else f.secret
+        if not isinstance(obj, Rendered):
+            raise CheckError(f"{spec.name}: {f.target} has no Rendered content")
+        path = files / f"{i}-{Path(f.target).name}"
+        path.write_text(obj.content)
+        os.chown(path, int(f.uid), int(f.gid))
+        path.chmod(f.mode)
+        mounts.append(Mount(f.target, str(path), type="bind", read_only=True))
+    env: dict[str, str] = {}
+    for k, v in spec.env.items():
+        if not isinstance(v, str):
+            raise CheckError(f"{spec.name}: env {k} is not plain text")
+        env[k] = v
+    net = client.networks.create(f"check-{spec.name}-{suffix}", driver="bridge")
+    c: Container | None = None
+    try:
+        c = client.containers.create(
+            image, list(spec.args) or None, entrypoint=list(spec.command) or None, user=spec.user or "",
+            environment=env, cap_drop=list(spec.cap_drop) or None, cap_add=list(spec.cap_add) or None,
+            init=spec.init, read_only=spec.read_only, hostname=spec.hostname,
+            mem_limit=spec.resources.memory_bytes, nano_cpus=spec.resources.nano_cpus, mounts=mounts,
+            tmpfs={t.target: f"size={t.size_bytes},mode={t.mode:o}" for t in spec.tmpfs},
+            name=f"check-{spec.name}-{suffix}",
+        )  # fmt: skip
+        net.connect(c, aliases=[spec.name, *aliases])
+        c.start()
+        yield c
+    finally:
+        if c is not None:
+            c.remove(force=True, v=True)
+        net.remove()
+        for vol in volumes:
+            vol.remove(force=True)
+
+
+def http_get(c: Container, port: int, path: str) -> str:
+    """GET with the image's own wget (as the healthchecks): the body, or CheckError."""
+    rc, out = sh(c, ["wget", "-q", "-O", "-", f"http://127.0.0.1:{port}{path}"])
+    if rc != 0:
+        raise CheckError(f"GET :{port}{path} failed (exit {rc}): {out[-1000:]}")
+    return out
+
+
+def prom_api(c: Container, path: str) -> Any:
+    """The `data` of a Prometheus HTTP API answer."""
+    doc = json.loads(http_get(c, PROMETHEUS_PORT, path))
+    if doc.get("status") != "success":
+        raise CheckError(f"Prometheus {path}: {doc}")
+    return doc["data"]
+
+
+def prom_value(c: Container, expr: str) -> float:
+    """The value of an instant query with one result (NaN with none)."""
+    result = prom_api(c, "/api/v1/query?query=" + urllib.parse.quote(expr))["result"]
+    return float(result[0]["value"][1]) if len(result) == 1 else math.nan
+
+
+def metric(text: str, name: str, labels: str) -> float:
+    """The value of the exposition-format sample `name{...labels...}` in `text` (NaN if none)."""
+    for line in text.splitlines():
+        if line.startswith(name + "{") and labels in line.partition("}")[0]:
+            return float(line.rpartition(" ")[2])
+    return math.nan
+
+
+def wait_for(c: Container, probe: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        c.reload()
+        if c.status != "running":
+            raise CheckError(f"{what}: container exited; logs:\n{c.logs(tail=30).decode(errors='replace')}")
+        with suppress(CheckError):
+            if probe():
+                print(f"  ok: {what}")
+                return
+        time.sleep(2)
+    raise CheckError(f"{what}: not within {timeout:.0f}s; logs:\n{c.logs(tail=30).decode(errors='replace')}")
+
+
+def process_uid(c: Container, comm: str) -> str:
+    """The real uid of the container's process named `comm` (under the program's init)."""
+    script = f'for p in /proc/[0-9]*; do [ "$(cat $p/comm)" = {comm} ] && grep ^Uid: $p/status; done; true'
+    rc, out = sh(c, script)
+    fields = out.split()
+    return fields[1] if rc == 0 and len(fields) > 1 else f"? ({out.strip()})"
+
+
+def run_prometheus(client: docker.DockerClient, image: str, scratch: Path, spec: ServiceSpec) -> None:
+    """`spec` on a fresh volume: ready by its healthcheck; the program's rules all loaded;
+    every static scrape job of the program's prometheus.yml active and the self-scrape up;
+    Swarm SD reads the bound Docker socket; a restart replays the TSDB from the volume."""
+    config_file = next(a.partition("=")[2] for a in spec.args if a.startswith("--config.file="))
+    config = yaml.safe_load(mounted_content(spec, config_file))
+    rules = yaml.safe_load(mounted_content(spec, lgtm_config.RULES_FILE))
+    want_rules = {r["alert"] for g in rules["groups"] for r in g["rules"]}
+    static_jobs = {j["job_name"] for j in config["scrape_configs"] if "static_configs" in j}
+    with service_container(client, image, spec, scratch) as c:
+        wait_until(c, health_command(spec), 120, f"prometheus as user {spec.user}: the program's healthcheck")
+        print(f"  ok: ready by the program's healthcheck ({spec.health.test[-1]})")
+        uid = process_uid(c, "prometheus")
+        expect(uid == (spec.user or "").split(":")[0], f"prometheus runs as uid {uid} (the spec's user)", uid)
+        groups = prom_api(c, "/api/v1/rules")["groups"]
+        loaded = {r["name"] for g in groups for r in g["rules"]}
+        expect(loaded == want_rules, f"the program's {len(want_rules)} alert rules loaded", str(loaded))
+
+        def pools() -> set[str]:
+            return {t["scrapePool"] for t in prom_api(c, "/api/v1/targets")["activeTargets"]}
+
+        wait_for(c, lambda: static_jobs <= pools(), 60, f"static scrape jobs active: {sorted(static_jobs)}")
+        wait_for(
+            c, lambda: prom_value(c, 'up{job="prometheus"}') == 1, 90, "self-scrape up{job=prometheus} == 1"
+        )
+
+        def sd(name: str) -> float:
+            return metric(http_get(c, PROMETHEUS_PORT, "/metrics"), name, 'mechanism="dockerswarm"')
+
+        # Swarm SD through the bound socket: refreshed with no failure on a swarm manager;
+        # elsewhere the engine's own "not a swarm manager" answer is the failure.
+        refreshed = "Swarm SD refreshed through the bound Docker socket"
+        wait_for(c, lambda: sd("prometheus_sd_refresh_duration_seconds_count") >= 1, 60, refreshed)
+        failures = sd("prometheus_sd_refresh_failures_total")
+        swarm = client.info().get("Swarm", {})
+        manager = swarm.get("LocalNodeState") == "active" and bool(swarm.get("ControlAvailable"))
+        logs = c.logs().decode(errors="replace")
+        expect(
+            failures == 0 if manager else failures >= 1 and "not a swarm manager" in logs,
+            f"Swarm SD answered by the engine (swarm manager: {manager}, failures: {failures:.0f})",
+            "\n".join(ln for ln in logs.splitlines() if "dockerswarm" in ln),
+        )
+        # The first self-scrape's time: after a restart, an instant query there (5m lookback,
+        # nothing later) finds a sample only if the TSDB came back from the volume.
+        first = prom_value(c, 'min_over_time(timestamp(up{job="prometheus"})[1h:1s])')
+        c.restart(timeout=60)
+        wait_until(c, health_command(spec), 120, "prometheus ready after restart")
+        kept = prom_api(c, f"/api/v1/query?time={first}&query=" + urllib.parse.quote('up{job="prometheus"}'))
+        expect(
+            len(kept["result"]) == 1,
+            f"restart: the sample of {first:.0f} read back from the volume",
+            str(kept),
+        )
+
+
+def check_prometheus(client: docker.DockerClient, image: str, scratch: Path) -> None:
+    """The program's Prometheus as it declares it. Fails today: it runs as 0:0 with every
+    capability dropped, on a volume the image (as prom/prometheus) gives to nobody, so it
+    cannot create /prometheus/queries.active and panics (see tests/verify/test_verify_images.py)."""
+    run_prometheus(client, image, scratch, lgtm_spec("prometheus"))
+
+
+# One webhook request per connection (busybox nc -ll -e): request line, headers and body
+# appended to /tmp/webhook.txt, then 200.
+WEBHOOK_HANDLER = """\
+#!/bin/sh
+cr=$(printf '\\r')
+len=0
+while IFS= read -r line; do
+  line=${line%"$cr"}
+  echo "$line" >> /tmp/webhook.txt
+  case "$line" in
+    [Cc]ontent-[Ll]ength:*) len=${line#*:}; len=${len# } ;;
+    "") break ;;
+  esac
+done
+head -c "$len" >> /tmp/webhook.txt
+echo >> /tmp/webhook.txt
+printf 'HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n'
+"""
+
+
+def check_alertmanager(client: docker.DockerClient, image: str, scratch: Path) -> None:
+    """The program's Alertmanager on a fresh volume, as the image's user: ready by its
+    healthcheck, then one alert posted reaches the program's fleet events webhook URL with
+    the token header read from the secret file (a listener in the container answers as the
+    URL's host, after the program's group_wait)."""
+    spec = lgtm_spec("alertmanager")
+    url = urllib.parse.urlsplit(fleet_events_webhook())
+    if url.hostname is None or url.port is None:
+        raise CheckError(f"fleet events URL {url.geturl()} has no host:port")
+    port = health_port(spec)
+    with service_container(client, image, spec, scratch, aliases=(url.hostname,)) as c:
+        wait_until(c, health_command(spec), 60, "alertmanager: the program's healthcheck")
+        print(f"  ok: ready by the program's healthcheck ({spec.health.test[-1]})")
+        uid = process_uid(c, "alertmanager")
+        expect(uid == lgtm_config.NOBODY, f"alertmanager runs as uid {uid} (nobody, the image's user)", uid)
+        status = json.loads(http_get(c, port, "/api/v2/status"))
+        loaded = status["config"]["original"]  # (the API masks the webhook URL as <secret>)
+        expect(
+            "- name: fleet-events" in loaded and lgtm_config.EVENTS_TOKEN_FILE in loaded,
+            "the program's alertmanager.yml loaded (fleet-events receiver, token header file)",
+            loaded,
+        )
+        rc, out = sh(c, f"cat > /tmp/webhook.sh <<'EOF'\n{WEBHOOK_HANDLER}EOF\nchmod 755 /tmp/webhook.sh")
+        expect(rc == 0, "webhook listener script in place", out)
+        c.exec_run(["busybox", "nc", "-ll", "-p", str(url.port), "-e", "/tmp/webhook.sh"], detach=True)
+        alert = json.dumps([{"labels": {"alertname": "AgentOsCheck", "job": "check"}}])
+        rc, out = sh(
+            c,
+            ["wget", "-q", "-O", "-", "--header", "Content-Type: application/json", "--post-data", alert,
+             f"http://127.0.0.1:{port}/api/v2/alerts"],
+        )  # fmt: skip
+        expect(rc == 0, "POST /api/v2/alerts accepted one alert", out)
+        wait_until(c, "grep -q AgentOsCheck /tmp/webhook.txt", 120, "alertmanager called the webhook")
+        _, out = sh(c, "cat /tmp/webhook.txt")
+        expect(
+            out.startswith(f"POST {url.path}?{url.query} HTTP/1.1")
+            and f"X-Fleet-Events-Token: {EVENTS_TOKEN}" in out.splitlines(),
+            f"webhook: POST {url.path}?{url.query} with X-Fleet-Events-Token from the secret file",
+            out,
+        )
+
+
+def check_node_exporter(client: docker.DockerClient, image: str, scratch: Path) -> None:
+    """The program's node-exporter (host / bound at /host), as the image's user: healthy by
+    its healthcheck; filesystems reported as the host names them, without the excluded ones."""
+    spec = lgtm_spec("node-exporter")
+    port = health_port(spec)
+    with service_container(client, image, spec, scratch) as c:
+        wait_until(c, health_command(spec), 60, "node-exporter: the program's healthcheck")
+        print(f"  ok: healthy by the program's healthcheck ({spec.health.test[-1]})")
+        uid = process_uid(c, "node_exporter")
+        expect(uid == lgtm_config.NOBODY, f"node_exporter runs as uid {uid} (nobody, the image's user)", uid)
+        metrics = http_get(c, port, "/metrics")
+        expect("node_exporter_build_info{" in metrics, "node_exporter_build_info exported", metrics[:2000])
+        points = set(re.findall(r'^node_filesystem_size_bytes\{[^}]*mountpoint="([^"]*)"', metrics, re.M))
+        rootfs = next(a.partition("=")[2] for a in spec.args if a.startswith("--path.rootfs="))
+        exclude = next(
+            a.partition("=")[2]
+            for a in spec.args
+            if a.startswith("--collector.filesystem.mount-points-exclude=")
+        )
+        excluded = [p for p in points if re.match(exclude, p) or p.startswith(rootfs + "/")]
+        expect(
+            "/" in points and not excluded,
+            f"host filesystems under --path.rootfs={rootfs}, the program's exclusions out: {sorted(points)}",
+            f"excluded ones reported: {excluded}",
+        )
+        expect("node_load1 " in metrics and "node_memory_MemTotal_bytes " in metrics, "load and memory", "")
+        expect('collector="systemd"' not in metrics, "upstream's default collectors (no systemd)", "")
+
+
 def _rpc_result(body: str) -> dict[str, object]:
     """The JSON-RPC `result` of a streamable-http answer (JSON, or one SSE `data:` event)."""
     for text in (body, *(ln[5:] for ln in body.splitlines() if ln.startswith("data:"))):
@@ -489,6 +843,9 @@ CHECKS: dict[str, Callable[[docker.DockerClient, str, Path], None]] = {
     "epistemic-graph": check_epistemic_graph,
     "keycloak": check_keycloak,
     "kafka": check_kafka,
+    "prometheus": check_prometheus,
+    "alertmanager": check_alertmanager,
+    "node-exporter": check_node_exporter,
     **{c.name: connector_check(c) for c in CONNECTORS},
 }
 

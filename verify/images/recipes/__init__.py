@@ -5,13 +5,16 @@ from __future__ import annotations
 from ..recipe import Recipe
 from . import (
     agent_utilities,
+    alertmanager,
     caddy,
     epistemic_graph,
     kafka,
     keycloak,
     mcp_connectors,
+    node_exporter,
     openbao,
     postgres,
+    prometheus,
 )
 
 RECIPES: dict[str, Recipe] = {
@@ -24,6 +27,9 @@ RECIPES: dict[str, Recipe] = {
         epistemic_graph.RECIPE,
         keycloak.RECIPE,
         kafka.RECIPE,
+        prometheus.RECIPE,
+        alertmanager.RECIPE,
+        node_exporter.RECIPE,
         *mcp_connectors.RECIPES,
     )
 }
