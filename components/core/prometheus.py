@@ -33,9 +33,13 @@ def prometheus_spec(
             ConfigFile(config=rules, target=RULES_FILE),
         ),
         volumes=(VolumeMount(source=f"{platform.namespace}-prometheus-data", target="/prometheus"),),
-        # Swarm SD reads a manager's Docker API; reading the socket needs root (no caps).
+        # Swarm SD reads a manager's Docker API; reading the socket needs root. The image
+        # owns /prometheus as nobody (65534, 0775, like prom/prometheus): root writes there
+        # only with DAC_OVERRIDE (without it Prometheus panics on queries.active; found by
+        # running the real binary as the program runs it, verify/images).
         binds=(BindMount(source=DOCKER_SOCKET, target=DOCKER_SOCKET),),
         user="0:0",
+        cap_add=("DAC_OVERRIDE",),
         resources=lg.prometheus,
         networks=(Layer.CORE, *SCRAPED_LAYERS),
         stateful=True,

@@ -12,7 +12,6 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import docker
@@ -23,20 +22,6 @@ from verify.images import build, check
 from verify.images.recipes import RECIPES
 
 pytestmark = pytest.mark.images
-
-# A program defect this check found (not fixed here): components/core/prometheus.py runs
-# Prometheus as user 0:0 with ServiceSpec's default cap_drop ALL, on a fresh volume that the
-# image fills owned by nobody (65534, mode 775), as prom/prometheus:v3.7.3 does. Root without
-# CAP_DAC_OVERRIDE cannot write there: Prometheus panics on /prometheus/queries.active.
-PROMETHEUS_DEFECT = "program defect: Prometheus as 0:0 with cap_drop ALL cannot write its nobody-owned volume"
-
-
-def _param(name: str) -> object:
-    if name == "prometheus":
-        return pytest.param(
-            name, marks=pytest.mark.xfail(strict=True, raises=check.CheckError, reason=PROMETHEUS_DEFECT)
-        )
-    return name
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +40,7 @@ def test_every_image_has_a_check() -> None:
     assert set(check.CHECKS) == set(RECIPES)
 
 
-@pytest.mark.parametrize("name", [_param(n) for n in RECIPES])
+@pytest.mark.parametrize("name", list(RECIPES))
 def test_image_builds_and_runs_as_the_program_runs_it(client: docker.DockerClient, name: str) -> None:
     result = build.ensure(client, RECIPES[name], build.rootfs.uv_version())
     print(
@@ -68,19 +53,3 @@ def test_image_builds_and_runs_as_the_program_runs_it(client: docker.DockerClien
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print(f"{name}: checked in {time.monotonic() - started:.1f} s")
-
-
-def test_prometheus_runs_as_the_program_runs_it_with_dac_override(client: docker.DockerClient) -> None:
-    """Everything else of the program's Prometheus works on the image: the same spec with
-    one capability more (DAC_OVERRIDE, root's write to the nobody-owned volume) is ready by
-    its healthcheck, loads the program's rules and scrape jobs, reads the Docker socket for
-    Swarm SD and keeps its TSDB across a restart."""
-    result = build.ensure(client, RECIPES["prometheus"], build.rootfs.uv_version())
-    spec = check.lgtm_spec("prometheus")
-    scratch = Path(tempfile.mkdtemp(prefix="check-prometheus-"))
-    try:
-        check.run_prometheus(
-            client, result.alias, scratch, replace(spec, cap_add=(*spec.cap_add, "DAC_OVERRIDE"))
-        )
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
