@@ -95,6 +95,16 @@ class Route:
     # Paths the world never reaches through this route (Caddy answers 404), e.g. /metrics,
     # which Prometheus scrapes in-cluster. Each also covers everything below it.
     private_paths: tuple[str, ...] = ()
+    # Admin surfaces: reachable only from the operators' allow-list (edge.adminAllowlist;
+    # empty: from nowhere). `admin_paths` are restricted (each covers everything below it);
+    # with `public_paths` set, every path outside them is restricted too, and an empty
+    # `public_paths` makes the whole host an admin surface.
+    admin_paths: tuple[str, ...] = ()
+    public_paths: tuple[str, ...] | None = None
+
+    @property
+    def has_admin_surface(self) -> bool:
+        return bool(self.admin_paths) or self.public_paths is not None
 
     def fqdn(self, zone: str) -> str:
         return f"{self.host}.{zone}"

@@ -10,13 +10,13 @@ from shards.plan import ShardsPlan, shards_plan
 
 from .config import StackConfig
 from .config.model import ConfigError
-from .core.plan import CorePlan, core_plan
+from .core.plan import OPENBAO_HOST, PORTAINER_HOST, SSO_HOST, CorePlan, core_plan
 from .data.plan import DataPlan, data_plan
 from .day0.inventory import check_inventory
 from .edge.plan import EdgePlan, edge_plan
 from .fleet.plan import FleetPlan, fleet_plan
 from .model import Placement, Route, check_unique
-from .swarm.observability import Telemetry
+from .observability import Telemetry
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,28 @@ def stack_plan(cfg: StackConfig) -> StackPlan:
     return plan
 
 
+def admin_hosts_through_caddy(cfg: StackConfig, plan: StackPlan) -> list[str]:
+    """Admin surfaces the program's own steps reach through Caddy (their admin URL is not
+    set elsewhere), from the machine that runs `pulumi up`."""
+    core = cfg.core
+    reached = [
+        (plan.edge.dns_route.host, cfg.edge.dns.api_url),
+        *([(SSO_HOST, core.keycloak.admin_url)] if plan.core.keycloak else []),
+        *([(OPENBAO_HOST, core.openbao.admin_url)] if plan.core.openbao else []),
+        *([(PORTAINER_HOST, core.portainer.admin_url)] if plan.core.portainer else []),
+    ]
+    return [host for host, url in reached if url is None]
+
+
 def check(cfg: StackConfig, plan: StackPlan) -> None:
-    """Rules that need the whole plan: the inventory can run it. Raises ConfigError."""
-    check_inventory(cfg, plan.placements)
+    """Rules that need the whole plan. Raises ConfigError."""
+    check_inventory(cfg, plan.placements)  # the inventory can run the placements
+    hosts = admin_hosts_through_caddy(cfg, plan)
+    if hosts and not cfg.edge.admin_allowlist:
+        raise ConfigError(
+            "agent-os:edge.adminAllowlist",
+            "is empty, so nobody reaches the admin surfaces, yet this stack's own admin steps "
+            f"call {', '.join(f'{h}.{cfg.edge.zone}' for h in hosts)} through Caddy from the machine "
+            "running `pulumi up`: list that machine's address (IP or CIDR), or set the admin URLs "
+            "(edge.dns.apiUrl, core.<service>.adminUrl) to a path that does not cross the ingress",
+        )

@@ -17,9 +17,9 @@ import pulumi_docker as docker
 from components.config.shards import Sizing
 from components.config.swarm import Layer
 from components.model import Placement
+from components.observability import Telemetry
 from components.swarm import HealthCheck, Platform, ServiceSpec, TmpfsMount, VolumeMount, swarm_service
 from components.swarm.entrypoint import ENV_VAR, SCRIPT_PATH, Entrypoint, SecretEnv, secrets_entrypoint
-from components.swarm.observability import Telemetry
 from components.swarm.secretvalues import StackSecrets
 from shards import guard
 from shards.endpoints import ShardMode

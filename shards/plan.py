@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from components.config.shards import ShardsConfig, Sizing
 from components.config.swarm import Layer
 from components.model import Placement, on_label
-from components.swarm.observability import Telemetry
+from components.observability import Telemetry
 from shards.endpoints import ShardMode, endpoints, metrics_port, shard_mode
 from shards.telemetry import ShardAddress, shard_telemetry
 

@@ -1,4 +1,4 @@
-"""Per-shard health as plain data for the LGTM component (components/swarm/observability).
+"""Per-shard health as plain data for the LGTM component (components/observability.py).
 
 * One scrape target per shard metrics port (`kg-shard-N:911N`), labelled with the shard's
   endpoint string, so engine metrics join the clients' `agent_utilities_engine_shard_up`.
@@ -16,7 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from components.swarm.observability import AlertRule, ScrapeTarget, Telemetry
+from components.observability import AlertRule, ScrapeTarget, Telemetry
 
 GROUP = "engine-shards"
 SHARD_UP_METRIC = "agent_utilities_engine_shard_up"

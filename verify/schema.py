@@ -107,15 +107,20 @@ class Schema:
             if v[SIG] == mockrun.RESOURCE_SIG or v[SIG] in ASSET_SIGS:
                 return []
             return [(path, f"unexpected special value {v[SIG]}")]
+        t = spec.get("type")
+        if provider and isinstance(v, str) and ("$ref" in spec or t not in (None, "string")):
+            # Provider inputs that are not strings travel JSON-encoded (objects too).
+            try:
+                decoded = json.loads(v)
+            except ValueError:
+                decoded = None
+                if "$ref" not in spec:
+                    return [(path, f"expected {t} (JSON-encoded), got {v!r}")]
+            # A $ref may name a string type (an enum): only an object or array is decoded.
+            if "$ref" not in spec or isinstance(decoded, dict | list):
+                v = decoded
         if "$ref" in spec:
             return self._ref(v, spec["$ref"], path, provider)
-        t = spec.get("type")
-        if provider and t not in (None, "string") and isinstance(v, str):
-            # Provider inputs travel JSON-encoded as strings.
-            try:
-                v = json.loads(v)
-            except ValueError:
-                return [(path, f"expected {t} (JSON-encoded), got {v!r}")]
         if t == "string":
             return [] if isinstance(v, str) else [(path, f"expected string, got {_kind(v)}")]
         if t == "boolean":

@@ -33,6 +33,20 @@ class EdgeConfig(ConfigModel):
     )
     caddy: CaddyConfig = CaddyConfig()
     dns: DnsConfig = DnsConfig()
+    # Operators' addresses (IPs or CIDRs) that reach the admin surfaces through Caddy:
+    # Keycloak's admin console and API and the master realm, OpenBao's UI and /v1/sys,
+    # Portainer, Technitium's console. Empty: nobody.
+    admin_allowlist: list[str] = Field(default_factory=list[str])
+
+    @field_validator("admin_allowlist")
+    @classmethod
+    def _cidrs(cls, v: list[str]) -> list[str]:
+        for a in v:
+            try:
+                ipaddress.ip_network(a, strict=False)
+            except ValueError as e:
+                raise ValueError(f"{a!r} is not an IP address or CIDR ({e})") from None
+        return v
 
     @field_validator("ingress_addresses")
     @classmethod

@@ -12,8 +12,8 @@ import pulumi_docker as docker
 from ..config import NAMESPACE
 from ..data import DataOutputs
 from ..edge import EdgeOutputs
+from ..observability import Telemetry
 from ..swarm import Platform
-from ..swarm.observability import Telemetry
 from ..swarm.secretvalues import StackSecrets
 from .keycloak import (
     GRAFANA_CLIENT,

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_docker as docker
 
+from ..observability import Telemetry
 from ..swarm import Platform, ServiceSpec, swarm_service
-from ..swarm.observability import Telemetry
 from .alertmanager import alertmanager_spec
 from .cadvisor import cadvisor_spec
 from .grafana import GrafanaSso, grafana_spec

@@ -12,7 +12,7 @@ import yaml
 
 from ..config.core import LgtmConfig
 from ..config.swarm import Layer
-from ..swarm.observability import (
+from ..observability import (
     METRICS_JOB_LABEL,
     METRICS_PATH_LABEL,
     METRICS_PORT_LABEL,

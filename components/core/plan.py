@@ -49,6 +49,9 @@ SSO_HOST = "sso"
 OPENBAO_HOST = "openbao"
 PORTAINER_HOST = "portainer"
 GRAFANA_HOST = "grafana"
+KEYCLOAK_PUBLIC_PATHS = ("/realms/", "/resources/", "/js/", "/.well-known/")
+KEYCLOAK_ADMIN_PATHS = ("/admin", "/realms/master")
+OPENBAO_ADMIN_PATHS = ("/ui", "/v1/sys")
 # Healthy for Caddy = answering and not sealed (uninitialised counts, so init can go through).
 OPENBAO_HEALTH_URI = "/v1/sys/health?standbyok=true&perfstandbyok=true&uninitcode=200"
 
@@ -136,6 +139,11 @@ def core_plan(core: CoreConfig, on: Integrations) -> CorePlan:
                 layer=Layer.CORE,
                 health_uri="/health/ready",
                 health_port=KEYCLOAK_MANAGEMENT_PORT,
+                # The world reaches the realms' login, token and discovery endpoints and
+                # their static files; the admin console, the admin API and the master realm
+                # (where the bootstrap admin signs in) only from the allow-list.
+                public_paths=KEYCLOAK_PUBLIC_PATHS,
+                admin_paths=KEYCLOAK_ADMIN_PATHS,
             )
         )
     if on.openbao:
@@ -145,6 +153,7 @@ def core_plan(core: CoreConfig, on: Integrations) -> CorePlan:
                 upstreams=tuple(m.at(OPENBAO_PORT) for m in openbao),
                 layer=Layer.CORE,
                 health_uri=OPENBAO_HEALTH_URI,
+                admin_paths=OPENBAO_ADMIN_PATHS,  # the UI and the system backend
             )
         )
     if on.portainer:
@@ -154,6 +163,7 @@ def core_plan(core: CoreConfig, on: Integrations) -> CorePlan:
                 upstreams=(portainer.at(PORTAINER_HTTP_PORT),),
                 layer=Layer.CORE,
                 health_uri="/api/system/status",
+                public_paths=(),  # all of Portainer drives the Docker engines: admin only
             )
         )
     if lgtm:

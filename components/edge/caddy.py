@@ -88,7 +88,9 @@ def caddy(
     cert = platform.secret("caddy-root-cert", pem.apply(lambda d: d["cert"]), parent)
     key = platform.secret("caddy-root-key", pem.apply(lambda d: d["key"]), parent)
     caddyfile = platform.config_file(
-        "caddyfile", render_caddyfile(routes, cfg.edge.zone, c.http_port, c.https_port), parent
+        "caddyfile",
+        render_caddyfile(routes, cfg.edge.zone, c.http_port, c.https_port, cfg.edge.admin_allowlist),
+        parent,
     )
     spec = ServiceSpec(
         placement=placement,  # global: one per edge node, each on that node's ports

@@ -31,5 +31,8 @@ def edge_plan() -> EdgePlan:
         caddy=Placement("caddy", Layer.EDGE, (on_label(tier_label(Layer.EDGE)),), replicas=None),
         # Pinned with its zone (the volume is node-local): a move would start an empty zone.
         technitium=technitium,
-        dns_route=Route(host=DNS_HOST, upstreams=(technitium.at(DNS_API_PORT),), layer=Layer.EDGE),
+        # The DNS console and its API administer the zone: admin only.
+        dns_route=Route(
+            host=DNS_HOST, upstreams=(technitium.at(DNS_API_PORT),), layer=Layer.EDGE, public_paths=()
+        ),
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..config import StackConfig
 from ..config.swarm import Layer
 from ..model import Placement
-from ..swarm.observability import metrics_labels
+from ..observability import metrics_labels
 from .plan import APP_HEALTH_PATH, GATEWAY_PORT, METRICS_JOB
 from .process import CLIENT_DATA_DIR, AppProcess, SecretRef, http_health
 

@@ -16,8 +16,8 @@ import pulumi
 from ..config import StackConfig
 from ..config.swarm import Layer
 from ..model import Placement
+from ..observability import metrics_labels
 from ..swarm import BindMount, VolumeMount
-from ..swarm.observability import metrics_labels
 from .autonomy import autonomy_env, uses_docker_socket
 from .plan import APP_HEALTH_PATH, GATEWAY_PORT
 from .process import HOST_DATA_DIR, AppProcess, SecretRef, http_health

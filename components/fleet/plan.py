@@ -12,7 +12,7 @@ from ..config.model import ConfigError
 from ..config.swarm import Layer
 from ..core.plan import WEBUI_CLIENT
 from ..model import MANAGER, Placement, Route, on_label
-from ..swarm.observability import METRICS_PATH, AlertRule, Telemetry
+from ..observability import METRICS_PATH, AlertRule, Telemetry
 from .autonomy import uses_docker_socket
 from .registry import Connector, Registry, load_registry
 from .registry import apply_desired_state as _apply_desired_state
@@ -176,7 +176,7 @@ def _routes(
 
 def _telemetry() -> Telemetry:
     """Alert rules for the tier; gateway replicas and the daemon are scraped through the
-    metrics service labels (components/swarm/observability.py). Alertmanager posts every
+    metrics service labels (components/observability.py). Alertmanager posts every
     alert to the gateway's fleet events webhook."""
     return Telemetry(
         rules=(
