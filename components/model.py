@@ -26,6 +26,17 @@ def tier_label(tier: Layer) -> str:
 
 
 @dataclass(frozen=True)
+class HostPort:
+    """A port a service publishes in host mode on every node it runs on (no IPVS here)."""
+
+    port: int
+    protocol: str = "tcp"
+
+    def __str__(self) -> str:
+        return f"{self.port}/{self.protocol}"
+
+
+@dataclass(frozen=True)
 class Placement:
     """Where one Swarm service runs: its name (also its DNS name on the overlays), tier,
     constraints, replica count and per-node cap. The one statement of these facts."""
@@ -36,6 +47,7 @@ class Placement:
     replicas: int | None = 1  # None: global (one task per eligible node)
     max_replicas_per_node: int | None = None
     pinned: bool = False  # a stateful member pinned by a node label
+    host_ports: tuple[HostPort, ...] = ()  # published on each node it runs on
 
     def labels(self) -> list[tuple[str, str]]:
         """The (label, value) pairs a node must carry to run this service."""

@@ -4,18 +4,20 @@ routes, each layer its own plan. Pure: no Pulumi."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from shards.plan import ShardsPlan, shards_plan
 
 from .config import StackConfig
+from .config.inventory import HostConfig
 from .config.model import ConfigError
 from .core.plan import OPENBAO_HOST, PORTAINER_HOST, SSO_HOST, CorePlan, core_plan
 from .data.plan import DataPlan, data_plan
 from .day0.inventory import check_inventory
 from .edge.plan import EdgePlan, edge_plan
 from .fleet.plan import FleetPlan, fleet_plan
-from .model import Placement, Route, check_unique
+from .model import HostPort, Placement, Route, check_unique
 from .observability import Telemetry
 
 
@@ -52,7 +54,7 @@ class StackPlan:
 def stack_plan(cfg: StackConfig) -> StackPlan:
     """Raises ConfigError naming the key when config cannot be planned (e.g. the registry)."""
     plan = StackPlan(
-        edge=edge_plan(),
+        edge=edge_plan(cfg.edge),
         data=data_plan(cfg.data, cfg.integrations.kafka),
         core=core_plan(cfg.core, cfg.integrations),
         shards=shards_plan(cfg.shards, cfg.sizing()),
@@ -82,9 +84,28 @@ def admin_hosts_through_caddy(cfg: StackConfig, plan: StackPlan) -> list[str]:
     return [host for host, url in reached if url is None]
 
 
+def host_port_clashes(placements: Sequence[Placement], hosts: Sequence[HostConfig]) -> list[str]:
+    """Two services publishing the same host-mode port and protocol on one node: the second
+    task would never start there (`port already allocated`)."""
+    claims: dict[tuple[str, HostPort], list[str]] = {}
+    for p in placements:
+        for h in hosts:
+            if p.eligible(h):
+                for port in p.host_ports:
+                    claims.setdefault((h.name, port), []).append(p.service)
+    return [f"{port} on {host}: {' and '.join(s)}" for (host, port), s in claims.items() if len(s) > 1]
+
+
 def check(cfg: StackConfig, plan: StackPlan) -> None:
     """Rules that need the whole plan. Raises ConfigError."""
     check_inventory(cfg, plan.placements)  # the inventory can run the placements
+    clashes = host_port_clashes(plan.placements, cfg.inventory.hosts)
+    if clashes:
+        raise ConfigError(
+            "agent-os:edge.caddy",
+            f"host-mode ports claimed twice ({'; '.join(clashes)}); change httpPort/httpsPort "
+            "or keep those services on different nodes",
+        )
     hosts = admin_hosts_through_caddy(cfg, plan)
     if hosts and not cfg.edge.admin_allowlist:
         raise ConfigError(

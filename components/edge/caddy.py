@@ -17,7 +17,6 @@ from ..swarm import (
     ConfigFile,
     HealthCheck,
     Platform,
-    Port,
     SecretFile,
     ServiceSpec,
     VolumeMount,
@@ -98,11 +97,6 @@ def caddy(
         args=("caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"),
         resources=c.resources,
         networks=(Layer.EDGE,),
-        ports=(
-            Port(target=c.http_port, published=c.http_port),
-            Port(target=c.https_port, published=c.https_port),
-            Port(target=c.https_port, published=c.https_port, protocol="udp"),
-        ),
         configs=(ConfigFile(config=caddyfile, target="/etc/caddy/Caddyfile"),),
         secrets=(
             SecretFile(secret=cert, target=ROOT_CERT_FILE),

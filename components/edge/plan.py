@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..config.edge import EdgeConfig
 from ..config.swarm import Layer
-from ..model import Placement, Route, on_label, tier_label
+from ..model import HostPort, Placement, Route, on_label, tier_label
 
 DNS_LABEL = "dns"  # the one node that keeps the authoritative zone
 DNS_API_PORT = 5380
 DNS_HOST = "dns"
+DNS_PORT = 53
 
 
 @dataclass(frozen=True)
@@ -24,11 +26,16 @@ class EdgePlan:
         return (self.caddy, self.technitium)
 
 
-def edge_plan() -> EdgePlan:
-    technitium = Placement("technitium", Layer.EDGE, (on_label(DNS_LABEL),), pinned=True)
+def edge_plan(edge: EdgeConfig) -> EdgePlan:
+    c = edge.caddy
+    dns = (HostPort(DNS_PORT, "udp"), HostPort(DNS_PORT))
+    technitium = Placement("technitium", Layer.EDGE, (on_label(DNS_LABEL),), pinned=True, host_ports=dns)
+    web = (HostPort(c.http_port), HostPort(c.https_port), HostPort(c.https_port, "udp"))  # udp: HTTP/3
     return EdgePlan(
         # Host-mode 80/443 on every edge-labelled node (the ingress addresses).
-        caddy=Placement("caddy", Layer.EDGE, (on_label(tier_label(Layer.EDGE)),), replicas=None),
+        caddy=Placement(
+            "caddy", Layer.EDGE, (on_label(tier_label(Layer.EDGE)),), replicas=None, host_ports=web
+        ),
         # Pinned with its zone (the volume is node-local): a move would start an empty zone.
         technitium=technitium,
         # The DNS console and its API administer the zone: admin only.

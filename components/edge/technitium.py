@@ -13,7 +13,6 @@ from ..model import Placement, Route
 from ..swarm import (
     HealthCheck,
     Platform,
-    Port,
     Probe,
     SecretFile,
     ServiceSpec,
@@ -39,7 +38,6 @@ def technitium(
         resources=d.resources,
         networks=(Layer.EDGE,),
         stateful=True,
-        ports=(Port(target=53, published=53, protocol="udp"), Port(target=53, published=53)),
         env={
             # Read on first start only; later changes go through the API.
             "DNS_SERVER_DOMAIN": cfg.edge.host(DNS_HOST),

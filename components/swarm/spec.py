@@ -107,7 +107,6 @@ class ServiceSpec:
     volumes: tuple[VolumeMount, ...] = ()
     binds: tuple[BindMount, ...] = ()
     tmpfs: tuple[TmpfsMount, ...] = ()
-    ports: tuple[Port, ...] = ()
     spread: tuple[str, ...] = ()
     user: str | None = None
     read_only: bool = False
@@ -137,6 +136,13 @@ class ServiceSpec:
     @property
     def constraints(self) -> tuple[str, ...]:
         return self.placement.constraints
+
+    @property
+    def ports(self) -> tuple[Port, ...]:
+        """Host-mode ports, from the placement (target = published)."""
+        return tuple(
+            Port(target=p.port, published=p.port, protocol=p.protocol) for p in self.placement.host_ports
+        )
 
     @property
     def max_replicas_per_node(self) -> int | None:
