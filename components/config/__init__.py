@@ -10,7 +10,7 @@ import pulumi
 from pulumi.runtime import config as _runtime_config
 from pydantic import ValidationError
 
-from .model import ConfigError, StackConfig
+from .model import ConfigError, StackConfig, validate
 from .secrets import SECRET_KEYS
 
 NAMESPACE = "agent-os"
@@ -56,49 +56,9 @@ Check = Callable[[StackConfig], None]  # a further config rule; raises ConfigErr
 def parse(
     raw: dict[str, Any], stack: str, secret_keys: set[str] | None = None, checks: Sequence[Check] = ()
 ) -> StackConfig:
-    """Validate a `{key: value}` map (keys without namespace). Raises ConfigError/ValidationError."""
-    secret_keys = secret_keys or set()
-    for key in raw:
-        if key in SECRET_KEYS:
-            if key not in secret_keys:
-                raise ConfigError(
-                    f"{NAMESPACE}:{key}",
-                    f"is a secret; set it with `pulumi config set --secret {NAMESPACE}:{key}`",
-                )
-        elif key not in SECTIONS:
-            known = sorted(SECTIONS | set(SECRET_KEYS))
-            raise ConfigError(f"{NAMESPACE}:{key}", f"unknown key (known keys: {', '.join(known)})")
-    sections = {k: v for k, v in raw.items() if k in SECTIONS}
-    for key, value in sections.items():
-        if not isinstance(value, dict):
-            raise ConfigError(f"{NAMESPACE}:{key}", "must be an object (use `pulumi config set --path`)")
-    cfg = StackConfig.model_validate({**sections, "stack": stack})
-    cfg.check_consistency()
-    for check in checks:
-        check(cfg)
-    declared = cfg.fleet.connector_secrets
-    if declared:
-        shape = raw.get(CREDENTIALS_KEY)
-        if not isinstance(shape, dict):
-            raise ConfigError(
-                f"{NAMESPACE}:{CREDENTIALS_KEY}",
-                "is required by agent-os:fleet.connectorSecrets (a secret object {connector: {VAR: value}})",
-            )
-        for connector, names in sorted(declared.items()):
-            for name in names:
-                if name not in shape.get(connector, []):
-                    raise ConfigError(
-                        f"{NAMESPACE}:{CREDENTIALS_KEY}.{connector}.{name}",
-                        "is not set; `pulumi config set --secret --path "
-                        f"'{NAMESPACE}:{CREDENTIALS_KEY}.{connector}.{name}'`",
-                    )
-    for key, why in cfg.external_secrets():
-        if key not in raw:
-            raise ConfigError(
-                f"{NAMESPACE}:{key}",
-                f"is required {why}; set it with `pulumi config set --secret {NAMESPACE}:{key}`",
-            )
-    return cfg
+    """Validate a `{key: value}` map (keys without namespace). Every problem at once: raises
+    one ConfigError listing them all (a ValidationError when field errors are all there is)."""
+    return validate(raw, stack, secret_keys or set(), checks, CREDENTIALS_KEY)
 
 
 CREDENTIALS_KEY = "connectorCredentials"

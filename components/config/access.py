@@ -6,28 +6,12 @@ They are plain values known at preview, so a first preview on an empty stack wor
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
-from .base import ConfigModel
-
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
-
-
-def host_or_address(v: str) -> str:
-    try:
-        ipaddress.ip_address(v)
-        return v
-    except ValueError:
-        pass
-    if not _HOSTNAME.match(v):
-        raise ValueError("must be a hostname or an IP address")
-    return v
+from .base import ConfigModel, Loc, host_or_address, raise_all
 
 
 @dataclass(frozen=True)
@@ -50,7 +34,18 @@ class AccessConfig(ConfigModel):
     # from the stack's own root CA: the program writes it to .agent-os/<stack>/caddy-root.pem
     # and verifies TLS against it. `caFile` trusts another root instead (your own endpoints);
     # `insecureTls` (explicit opt-in) skips verification.
-    ca_file: str | None = None
+    # A file path (project-relative or absolute): it reaches the gates' scripts and env.
+    ca_file: Annotated[str, Field(pattern=r"^[A-Za-z0-9_./][A-Za-z0-9_./@+-]{0,1023}$")] | None = None
     insecure_tls: bool = False
     gate_timeout_seconds: Annotated[int, Field(ge=10, le=3600)] = 600
     gate_interval_seconds: Annotated[int, Field(ge=1, le=60)] = 5
+
+    @model_validator(mode="after")
+    def _one_trust(self) -> AccessConfig:
+        found: list[tuple[Loc, str]] = []
+        if self.insecure_tls and self.ca_file is not None:
+            found.append(
+                (("caFile",), "is never used: agent-os:access.insecureTls skips verification; set one")
+            )
+        raise_all(found, self.model_dump(by_alias=True))
+        return self

@@ -32,11 +32,11 @@ from __future__ import annotations
 import json
 import re
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import ConfigModel, HttpUrl
+from .base import ConfigModel, HttpUrl, Loc, credentials_in, is_secret_name, raise_all, value_credentials
 
 
 class QueueBackend(StrEnum):
@@ -74,6 +74,8 @@ TYPED_KEYS: frozenset[str] = frozenset(
         "state_db_uri",
         "task_queue_backend",
         "kafka_bootstrap_servers",
+        "kg_tasks_partitions",
+        "agent_turns_partitions",
         "agent_dispatch_backend",
         "secrets_vault_url",
         "vault_url",
@@ -102,8 +104,12 @@ TYPED_KEYS: frozenset[str] = frozenset(
     }
 )
 
-# Environment the program sets per process (listeners, role, autonomy, secret files).
-# `extraEnv` may not set them and `extra` may not alias them.
+# Environment the program sets on the agent-utilities processes (components/fleet: gateway,
+# kg-daemon, graph-os, the workers, agent-webui): listeners, role, autonomy, auth, and the
+# secret files exported at start (SECRETS_TO_ENV). `extraEnv` may not set them and `extra`
+# may not alias them. Config imports no other project package, so this restates what those
+# modules set: tests/config/test_config_declarations.py runs the program and fails when a process
+# gets env (or config.json a key) that these declarations do not cover.
 PROGRAM_ENV: frozenset[str] = frozenset(
     {
         "HOST",
@@ -124,28 +130,55 @@ PROGRAM_ENV: frozenset[str] = frozenset(
         "FLEET_EVENTS_TOKEN",
         "AUTH_TYPE",
         "AGENT_URL",
+        "WEBUI_PUBLIC_URL",
+        "GRAPH_SERVICE_AUTH_SECRET",
+        "STATE_DB_URI",
+        "GRAPH_DB_URI",
+        "VAULT_ROLE_ID",
+        "VAULT_SECRET_ID",
+        "LANGFUSE_PUBLIC_KEY",
+        "LANGFUSE_SECRET_KEY",
     }
 )
-
-# platform.md appendix A: config.json must never hold secret material.
-SECRET_SUFFIXES = (
-    "_API_KEY",
-    "_ENCRYPTION_KEY",
-    "_HMAC_KEY",
-    "_PASSWORD",
-    "_PRIVATE_KEY",
-    "_SECRET",
-    "_SECRET_KEY",
-    "_SIGNING_KEY",
-    "_TOKEN",
-    "_SECRET_ID",
+# Whole families the program derives from Keycloak: the web UI's sign-in (OIDC_*,
+# WEBUI_OIDC_*) and the MCP servers' JWT check (FASTMCP_SERVER_AUTH_*).
+PROGRAM_ENV_PREFIXES: tuple[str, ...] = ("OIDC_", "WEBUI_OIDC_", "FASTMCP_SERVER_AUTH_")
+# What the program sets on every MCP connector; a connector credential may not shadow it.
+CONNECTOR_ENV: frozenset[str] = frozenset(
+    {"HOST", "PORT", "TRANSPORT", "AUTH_TYPE", "EUNOMIA_TYPE", "EUNOMIA_REMOTE_URL", "SECRETS_TO_ENV"}
 )
+# The images' runtime: which code runs, and how. Never stack config.
+RUNTIME_ENV: frozenset[str] = frozenset(
+    {"PATH", "LD_PRELOAD", "LD_LIBRARY_PATH", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE"}
+)
+
+
+def program_env_reason(name: str) -> str | None:
+    """Why env `name` is the program's to set on the agent-utilities processes, or None."""
+    if name in PROGRAM_ENV or name.lower() in TYPED_KEYS:
+        return "is set by the program"
+    for prefix in PROGRAM_ENV_PREFIXES:
+        if name.startswith(prefix):
+            return f"is set by the program ({prefix}* are derived from Keycloak)"
+    return None
+
+
+def connector_env_reason(name: str) -> str | None:
+    """Why a connector may not receive env `name` as a credential, or None."""
+    if name in CONNECTOR_ENV or name.startswith("FASTMCP_SERVER_AUTH_"):
+        return "is set on every connector by the program"
+    if name in RUNTIME_ENV:
+        return "belongs to the image's runtime, not to stack config"
+    return None
+
+
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def is_secret_key(key: str) -> bool:
-    k = key.upper()
-    return not k.endswith("_REF") and (k.endswith(SECRET_SUFFIXES) or "PASSWORD" in k)
+    """A config.json/env key that names a credential (base.is_secret_name): platform.md
+    appendix A, config.json never holds secret material, and neither does a service's env."""
+    return is_secret_name(key)
 
 
 def alias_value(value: Any) -> str:
@@ -171,7 +204,7 @@ class AppConfig(ConfigModel):
     vault_auth_method: VaultAuthMethod = VaultAuthMethod.APPROLE
     kg_auth_required: bool = True
     # Audience of the app's JWTs (platform.md §7): the Keycloak client id by default.
-    auth_jwt_audience: str | None = None
+    auth_jwt_audience: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,254}$")] | None = None
     enable_otel: bool = True
     # Langfuse is not deployed by this program; where it runs (https in prod).
     langfuse_host: HttpUrl | None = None
@@ -183,37 +216,48 @@ class AppConfig(ConfigModel):
     @field_validator("extra")
     @classmethod
     def _extra(cls, v: dict[str, Any]) -> dict[str, Any]:
+        found: list[tuple[Loc, str]] = []
         seen: dict[str, str] = {}
-        for key in v:
+        for key, value in v.items():
             if not _KEY.match(key):
-                raise ValueError(f"extra key {key!r} is not an env-alias name ([A-Za-z_][A-Za-z0-9_]*)")
+                found.append(((key,), "is not an env-alias name ([A-Za-z_][A-Za-z0-9_]*)"))
+                continue
             up = key.upper()
             if up in seen:
-                raise ValueError(f"extra keys {seen[up]!r} and {key!r} are the same env alias {up}")
+                found.append(((key,), f"extra keys {seen[up]!r} and {key!r} are the same env alias {up}"))
             seen[up] = key
             if key.lower() in TYPED_KEYS:
-                raise ValueError(
-                    f"extra key {key!r} is rendered by the program (typed field or derived from a layer)"
+                found.append(((key,), "is rendered by the program (typed field or derived from a layer)"))
+            elif program_env_reason(up) is not None:
+                found.append(((key,), f"would alias {up}, which the program sets per process"))
+            elif is_secret_key(key):
+                found.append(
+                    (
+                        (key,),
+                        "names a secret; config.json is a plain Swarm config (use a *_REF key, e.g. vault://...)",
+                    )
                 )
-            if up in PROGRAM_ENV:
-                raise ValueError(f"extra key {key!r} would alias {up}, which the program sets per process")
-            if is_secret_key(key):
-                raise ValueError(
-                    f"extra key {key!r} names a secret; config.json is a plain Swarm config "
-                    "(use a *_REF key, e.g. vault://...)"
-                )
+            else:
+                found += credentials_in(value, (key,))
+        raise_all(found, v)
         return v
 
     @field_validator("extra_env")
     @classmethod
     def _extra_env(cls, v: dict[str, str]) -> dict[str, str]:
-        for key in v:
+        found: list[tuple[Loc, str]] = []
+        for key, value in v.items():
             if not _KEY.match(key) or key != key.upper():
-                raise ValueError(f"extraEnv key {key!r} must be an upper-case env name")
-            if key in PROGRAM_ENV or key.lower() in TYPED_KEYS:
-                raise ValueError(f"extraEnv key {key!r} is set by the program")
-            if is_secret_key(key):
-                raise ValueError(f"extraEnv key {key!r} names a secret; env values are plain service specs")
+                found.append(((key,), "must be an upper-case env name"))
+            elif (why := program_env_reason(key)) is not None:
+                found.append(((key,), why))
+            elif key in RUNTIME_ENV:
+                found.append(((key,), "belongs to the image's runtime, not to stack config"))
+            elif is_secret_key(key):
+                found.append(((key,), "names a secret; env values are plain service specs"))
+            elif why := value_credentials(value):
+                found.append(((key,), f"{why}; env values are plain service specs"))
+        raise_all(found, v)
         return v
 
     @model_validator(mode="after")

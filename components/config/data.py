@@ -4,19 +4,40 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from .base import ConfigModel
+from .base import ConfigModel, Loc, NodeLabel, PgRole, raise_all
 from .resources import Resources
+
+# The app's databases (owned by agent-os:data.postgres.appRole), named by the data layer
+# (components/data). Restated here for the collision checks, since config imports no other
+# project package; tests/config/test_config_declarations.py compares it with the program's.
+APP_DATABASES = ("agent_kg", "agent_state")
+# Databases every Postgres cluster has.
+SYSTEM_DATABASES = ("postgres", "template0", "template1")
 
 
 class PostgresConfig(ConfigModel):
     resources: Resources = Resources(memory="4g", cpus=2.0)
-    superuser: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")] = "postgres"
-    app_role: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")] = "agent"
+    superuser: PgRole = "postgres"
+    # The app's own role: never the superuser (see StackConfig's rules).
+    app_role: PgRole = "agent"
     port: Annotated[int, Field(ge=1, le=65535)] = 5432
     # Node label the data volume is pinned to (node.labels.<label>==true).
-    node_label: str = "postgres"
+    node_label: NodeLabel = "postgres"
+
+    @model_validator(mode="after")
+    def _own_app_role(self) -> PostgresConfig:
+        found: list[tuple[Loc, str]] = []
+        if self.app_role == self.superuser:
+            found.append(
+                (
+                    ("appRole",),
+                    f"is the superuser ({self.superuser}); the app needs its own unprivileged role",
+                )
+            )
+        raise_all(found, self.model_dump(by_alias=True))
+        return self
 
 
 class KafkaPartitions(ConfigModel):

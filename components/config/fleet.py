@@ -9,9 +9,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from .base import ConfigModel, HttpUrl
+from .app import connector_env_reason
+from .base import ConfigModel, HttpUrl, Loc, NodeLabel, SocketPath, http_url, raise_all
 from .resources import Resources
 
 Replicas = Annotated[int, Field(ge=0, le=1000)]
@@ -40,9 +41,13 @@ class BlastRadius(ConfigModel):
     window_s: Annotated[int, Field(ge=1)] = 3600
 
 
+# An ActionPolicy glob (fnmatch): action kinds and service names, nothing else.
+Glob = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.*?!\[\]/:-]{1,128}$")]
+
+
 class PolicyRule(ConfigModel):
-    kind: str  # glob
-    target: str = "*"  # glob
+    kind: Glob
+    target: Glob = "*"
     tier: Tier
     rate_limit: RateLimit | None = None
     blast_radius: BlastRadius | None = None
@@ -119,7 +124,7 @@ class AutonomyConfig(ConfigModel):
     actuator: Actuator = Actuator.DRYRUN
     # Host path of the Docker socket on the KG daemon's node; required for actuator=docker
     # (the daemon is then pinned to a manager and the socket is mounted).
-    docker_socket: str | None = None
+    docker_socket: SocketPath | None = None
     # Group owning the socket on that node (the daemon runs as uid 10001 with this gid).
     docker_socket_gid: Annotated[int, Field(ge=0, le=2**31)] | None = None
     autoscaler: bool = False
@@ -128,12 +133,26 @@ class AutonomyConfig(ConfigModel):
     scaling_prometheus: bool = True
     action_policy: ActionPolicyConfig = ActionPolicyConfig()
 
-    @field_validator("docker_socket")
-    @classmethod
-    def _abs(cls, v: str | None) -> str | None:
-        if v is not None and not v.startswith("/"):
-            raise ValueError("must be an absolute host path, e.g. /var/run/docker.sock")
-        return v
+    @model_validator(mode="after")
+    def _socket_only_for_docker(self) -> AutonomyConfig:
+        # A host path is mounted only for the feature that needs it: the docker actuator.
+        found: list[tuple[Loc, str]] = []
+        if self.docker_socket is not None and self.actuator is not Actuator.DOCKER:
+            found.append(
+                (
+                    ("dockerSocket",),
+                    f"is only mounted for actuator 'docker' (actuator is {self.actuator.value!r}); remove it",
+                )
+            )
+        if self.docker_socket_gid is not None and self.docker_socket is None:
+            found.append(
+                (
+                    ("dockerSocketGid",),
+                    "is the group of agent-os:fleet.autonomy.dockerSocket, which is not set",
+                )
+            )
+        raise_all(found, self.model_dump(by_alias=True))
+        return self
 
 
 class WorkerFleet(ConfigModel):
@@ -158,7 +177,7 @@ class FleetConfig(ConfigModel):
     # Desired-state override (desired/replicas/version/scaling per service), as the app reads it.
     desired_state_path: str | None = None
     # Node label the connectors are placed by (node.labels.<label>==true); None: anywhere.
-    connector_node_label: str | None = None
+    connector_node_label: NodeLabel | None = None
     connector_resources: Resources = Resources(memory="256m", cpus=0.25)
     # graph-os reaches connector <name> at this URL ({name} is the registry/service name).
     mcp_url_template: str = "http://{name}:8000/mcp"
@@ -177,7 +196,7 @@ class FleetConfig(ConfigModel):
     gateway_workers: Annotated[int, Field(ge=1, le=64)] = 2  # GATEWAY_WORKERS per replica
     gateway_resources: Resources = Resources(memory="2g", cpus=2.0)
     # The single KG host daemon: pinned by node.labels.<label>==true, data volume there.
-    kg_daemon_node_label: str = "kg-daemon"
+    kg_daemon_node_label: NodeLabel = "kg-daemon"
     kg_daemon_resources: Resources = Resources(memory="2g", cpus=1.0)
     graph_os_replicas: Annotated[int, Field(ge=1, le=20)] = 1
     graph_os_resources: Resources = Resources(memory="1g", cpus=1.0)
@@ -200,7 +219,22 @@ class FleetConfig(ConfigModel):
         if "{name}" not in v:
             raise ValueError("must contain {name} (the connector's service name)")
         try:
-            v.format(name="x")
+            url = v.format(name="x")
         except (KeyError, IndexError, ValueError) as e:
             raise ValueError(f"only the {{name}} field is allowed ({e})") from None
+        http_url(url)
+        return v
+
+    @field_validator("connector_secrets")
+    @classmethod
+    def _credential_names(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        # Exported at the connector's start: a name the program sets would shadow it.
+        found: list[tuple[Loc, str]] = []
+        for connector, names in v.items():
+            for i, name in enumerate(names):
+                if (why := connector_env_reason(name)) is not None:
+                    found.append(((connector, i), f"{name} {why}"))
+                elif name in names[:i]:
+                    found.append(((connector, i), f"{name} is listed twice"))
+        raise_all(found, v)
         return v

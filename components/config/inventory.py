@@ -15,11 +15,18 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import ConfigModel, HttpUrl
+from .base import LABEL_KEY, MANAGED_LABELS, ConfigModel, HttpUrl, Loc, label_key_problem, raise_all
 
-# The node label in which day 0 records which labels it manages (so it can remove stale ones).
-MANAGED_LABELS = "agent-os.managed-labels"
-LABEL_KEY = r"^[a-z0-9]([a-z0-9.-]{0,62}[a-z0-9])?$"
+__all__ = [
+    "LABEL_KEY",
+    "LABEL_VALUE",
+    "MANAGED_LABELS",
+    "HostConfig",
+    "InventoryConfig",
+    "Role",
+    "TopologyConfig",
+]
+
 LABEL_VALUE = r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,62})?$"
 HOST_NAME = r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$"
 ADDRESS = r"^[A-Za-z0-9]([A-Za-z0-9.:-]{0,252}[A-Za-z0-9])?$"
@@ -50,14 +57,13 @@ class HostConfig(ConfigModel):
     @field_validator("labels")
     @classmethod
     def _label_syntax(cls, v: dict[str, str]) -> dict[str, str]:
-
+        found: list[tuple[Loc, str]] = []
         for k, x in v.items():
-            if k == MANAGED_LABELS:
-                raise ValueError(f"label {k!r} is reserved for day 0 bookkeeping")
-            if not re.fullmatch(LABEL_KEY, k):
-                raise ValueError(f"label key {k!r} must match {LABEL_KEY}")
-            if not re.fullmatch(LABEL_VALUE, x):
-                raise ValueError(f"label {k}={x!r}: value must match {LABEL_VALUE}")
+            if why := label_key_problem(k):
+                found.append(((k,), why))
+            elif not re.fullmatch(LABEL_VALUE, x):
+                found.append(((k,), f"label {k}={x!r}: value must match {LABEL_VALUE}"))
+        raise_all(found, v)
         return v
 
     @property
