@@ -28,6 +28,7 @@ SECRET_KEYS: dict[str, SecretKey] = {
         SecretKey("keycloakAdminPassword", "Keycloak bootstrap admin password"),
         SecretKey("platformAdminPassword", "password of the realm's first platform administrator"),
         SecretKey("portainerAdminPassword", "Portainer admin password"),
+        SecretKey("portainerAgentSecret", "AGENT_SECRET shared by the Portainer server and its agents", 48),
         SecretKey("grafanaAdminPassword", "Grafana admin password"),
         SecretKey("fleetEventsToken", "X-Fleet-Events-Token for POST /api/fleet/events", 40),
         # External credentials: issued by a system outside this stack, so never generated.

@@ -14,6 +14,19 @@ from ..swarm import ConfigFile, HealthCheck, Platform, SecretFile, ServiceSpec, 
 from .lgtm_config import GRAFANA_UID
 from .plan import GRAFANA_HOST, GRAFANA_PORT
 
+# Keycloak realm role -> Grafana org role, first match wins. A realm user with none of these
+# roles is refused at login (allowed_groups + role_attribute_strict), never made a Viewer.
+# admin:cluster-read reads the cluster: Viewer (dashboards read-only; no Explore, no edits).
+ROLE_MAP: tuple[tuple[str, str], ...] = (("webui:admin", "Admin"), ("admin:cluster-read", "Viewer"))
+ROLES_CLAIM = "roles"  # the realm-roles mapper's claim (keycloak.py), ID token and userinfo
+
+
+def role_attribute_path(role_map: tuple[tuple[str, str], ...] = ROLE_MAP) -> str:
+    """JMESPath for GF_AUTH_GENERIC_OAUTH_ROLE_ATTRIBUTE_PATH: the first mapped role, else ''
+    (no role: with role_attribute_strict the login is denied; a missing claim counts as [])."""
+    claim = f"({ROLES_CLAIM} || `[]`)"
+    return " || ".join([*(f"contains({claim}, '{kc}') && '{gf}'" for kc, gf in role_map), "''"])
+
 
 @dataclass(frozen=True)
 class GrafanaSso:
@@ -44,6 +57,8 @@ def grafana_spec(
         "GF_SECURITY_ADMIN_PASSWORD__FILE": "/run/secrets/grafana_admin_password",
         "GF_ANALYTICS_REPORTING_ENABLED": "false",
         "GF_USERS_ALLOW_SIGN_UP": "false",
+        # A user created without a mapped role gets no basic role (the default is Viewer).
+        "GF_USERS_AUTO_ASSIGN_ORG_ROLE": "None",
     }
     if sso is not None:
         oidc = platform.secret("grafana-oidc-secret", sso.client_secret, parent)
@@ -51,6 +66,7 @@ def grafana_spec(
         env |= {
             "GF_AUTH_GENERIC_OAUTH_ENABLED": "true",
             "GF_AUTH_GENERIC_OAUTH_NAME": "Keycloak",
+            # Sign-up creates the Grafana user of a realm user who passes the checks below.
             "GF_AUTH_GENERIC_OAUTH_ALLOW_SIGN_UP": "true",
             "GF_AUTH_GENERIC_OAUTH_CLIENT_ID": sso.client_id,
             "GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET__FILE": "/run/secrets/grafana_oidc_secret",
@@ -59,10 +75,17 @@ def grafana_spec(
             "GF_AUTH_GENERIC_OAUTH_TOKEN_URL": sso.token_url,
             "GF_AUTH_GENERIC_OAUTH_API_URL": sso.api_url,
             "GF_AUTH_GENERIC_OAUTH_USE_PKCE": "true",
-            "GF_AUTH_GENERIC_OAUTH_ROLE_ATTRIBUTE_PATH": (
-                "contains(roles[*], 'webui:admin') && 'Admin' || "
-                "contains(roles[*], 'admin:cluster-read') && 'Editor' || 'Viewer'"
-            ),
+            # Only holders of a mapped realm role get in: the roles claim is the group list,
+            # and a login with none of the allowed groups is refused.
+            "GF_AUTH_GENERIC_OAUTH_GROUPS_ATTRIBUTE_PATH": ROLES_CLAIM,
+            "GF_AUTH_GENERIC_OAUTH_ALLOWED_GROUPS": " ".join(kc for kc, _ in ROLE_MAP),
+            # The org role comes from the realm roles at every login (a removed role demotes
+            # or refuses); no mapped role = no login (never the auto_assign_org_role default).
+            "GF_AUTH_GENERIC_OAUTH_ROLE_ATTRIBUTE_PATH": role_attribute_path(),
+            "GF_AUTH_GENERIC_OAUTH_ROLE_ATTRIBUTE_STRICT": "true",
+            "GF_AUTH_GENERIC_OAUTH_SKIP_ORG_ROLE_SYNC": "false",
+            # Grafana server admin stays the local break-glass admin only.
+            "GF_AUTH_GENERIC_OAUTH_ALLOW_ASSIGN_GRAFANA_ADMIN": "false",
         }
     return ServiceSpec(
         placement=placement,

@@ -1,5 +1,10 @@
 """Portainer: server (one pinned replica, /data) + global agent with the Docker socket;
-admin from a secret file at first start; Keycloak SSO and the GitOps stack via its API."""
+admin from a secret file at first start; Keycloak SSO and the GitOps stack via its API.
+
+Server and agents share AGENT_SECRET (a generated stack secret, `portainerAgentSecret`): an
+agent then answers only requests signed with it, never the first Portainer that reaches it.
+Both read it only from their environment, so the `with-secrets` entrypoint exports it from a
+Docker secret file inside the container; the value is never in a service spec."""
 
 from __future__ import annotations
 
@@ -10,7 +15,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_command as command
 import pulumi_docker as docker
+import pulumi_random as random
 
+from ..config import NAMESPACE
+from ..config.images import DEFAULT_IMAGES
+from ..config.secrets import SECRET_KEYS
 from ..config.swarm import Layer
 from ..model import Placement
 from ..swarm import (
@@ -25,19 +34,76 @@ from ..swarm import (
     swarm_service,
 )
 from ..swarm.adminscript import admin_script
+from ..swarm.entrypoint import Entrypoint, SecretEnv, secrets_entrypoint
 from .plan import PORTAINER_AGENT_PORT as AGENT_PORT
 from .plan import PORTAINER_HOST, PORTAINER_HTTP_PORT
 
 PORTAINERCTL = admin_script(__file__, "portainerctl.py")
 ADMIN_PASSWORD_FILE = "/run/secrets/portainer_admin_password"
 
+# The shared AGENT_SECRET: a generated stack secret (config/secrets.py), one Docker secret
+# file that both services mount, exported as AGENT_SECRET by `with-secrets`.
+AGENT_SECRET_KEY = "portainerAgentSecret"
+AGENT_SECRET_ENV = "AGENT_SECRET"
+AGENT_SECRET_FILE = "portainer_agent_secret"  # under /run/secrets
 
-def agent_service(platform: Platform, placement: Placement, parent: pulumi.Resource) -> docker.Service:
+# Portainer's default images (portainer-ce, agent) are FROM scratch: no /bin/sh for the
+# with-secrets script, and AGENT_SECRET has no *_FILE variant (server: os.Getenv in
+# api/cmd/portainer/main.go; agent: kingpin .Envar in os/options.go). Portainer publishes
+# every release also as `<tag>-alpine` (the same binaries on Alpine, with a shell), which
+# the default pins run as. An operator's override is used as given: it must have /bin/sh.
+SHELL_VARIANT = "-alpine"
+AGENT_BINARY = "/app/agent"  # WORKDIR /app, ENTRYPOINT ./agent (build/linux/alpine.Dockerfile)
+SERVER_BINARY = "/portainer"
+
+
+def shell_image(platform: Platform, key: str) -> str:
+    """The image `key` in its variant with a shell (see SHELL_VARIANT)."""
+    images = platform.cfg.images
+    if key in images.overrides:
+        return platform.image(key)
+    ref = DEFAULT_IMAGES[key]
+    if "@" in ref:
+        raise ValueError(f"image {key}={ref!r} is pinned by digest: set its -alpine variant as an override")
+    return images.resolve(ref if ref.endswith(SHELL_VARIANT) else f"{ref}{SHELL_VARIANT}")
+
+
+def agent_secret_value(parent: pulumi.Resource) -> pulumi.Output[str]:
+    """`pulumi config set --secret agent-os:portainerAgentSecret`, else generated once and kept
+    in state (the StackSecrets rule; CoreLayer may pass its own value to `portainer` instead)."""
+    configured = pulumi.Config(NAMESPACE).get_secret(AGENT_SECRET_KEY)
+    if configured is None:
+        spec = SECRET_KEYS[AGENT_SECRET_KEY]
+        configured = random.RandomPassword(
+            AGENT_SECRET_KEY,
+            length=spec.length,
+            special=spec.special,
+            opts=pulumi.ResourceOptions(parent=parent),
+        ).result
+    return pulumi.Output.secret(configured)
+
+
+def agent_service(
+    platform: Platform,
+    placement: Placement,
+    entry: Entrypoint,
+    agent_secret: docker.Secret,
+    parent: pulumi.Resource,
+) -> docker.Service:
     p = platform.cfg.core.portainer
+    # Secret mode: the agent verifies every request's signature against AGENT_SECRET (no
+    # trust-on-first-use association, no 72-hour unassociated shutdown).
+    wrapped = entry.wrap(
+        [SecretEnv(env=AGENT_SECRET_ENV, secret=agent_secret, file_name=AGENT_SECRET_FILE)], uid="0", gid="0"
+    )
     spec = ServiceSpec(
         placement=placement,  # global: one per node
-        image=platform.image("portainer-agent"),
-        env={"AGENT_CLUSTER_ADDR": f"tasks.{placement.service}", "LOG_LEVEL": "INFO"},
+        image=shell_image(platform, "portainer-agent"),
+        command=wrapped.command,
+        args=(AGENT_BINARY,),
+        env={"AGENT_CLUSTER_ADDR": f"tasks.{placement.service}", "LOG_LEVEL": "INFO", **wrapped.env},
+        secrets=wrapped.secrets,
+        configs=wrapped.configs,
         # The agent drives the local engine: read-write socket and volume directory.
         binds=(
             BindMount(source="/var/run/docker.sock", target="/var/run/docker.sock", read_only=False),
@@ -55,28 +121,42 @@ def server_service(
     placement: Placement,
     agent: Placement,
     admin_password: pulumi.Output[str],
+    entry: Entrypoint,
+    agent_secret: docker.Secret,
     parent: pulumi.Resource,
 ) -> docker.Service:
     p = platform.cfg.core.portainer
     secret = platform.secret("portainer-admin-password", admin_password, parent)
+    # The server signs each agent request with AGENT_SECRET (the agents' shared secret).
+    wrapped = entry.wrap(
+        [SecretEnv(env=AGENT_SECRET_ENV, secret=agent_secret, file_name=AGENT_SECRET_FILE)], uid="0", gid="0"
+    )
     spec = ServiceSpec(
         placement=placement,
-        image=platform.image("portainer"),
+        image=shell_image(platform, "portainer"),
+        command=wrapped.command,
+        env=wrapped.env,
         # The admin exists from the first start (no 5-minute init window to race).
+        # --tlsskipverify stays: a (non-Edge) agent serves a fresh self-signed certificate it
+        # makes at each start (crypto/tls.go) and offers no way to give it one, so there is
+        # nothing to verify against; Portainer's API requires TLSSkipVerify for agent
+        # environments. AGENT_SECRET is what authenticates the server to the agents.
         args=(
+            SERVER_BINARY,
             "-H",
             f"tcp://tasks.{agent.at(AGENT_PORT)}",
             "--tlsskipverify",
             "--admin-password-file",
             ADMIN_PASSWORD_FILE,
         ),
-        secrets=(SecretFile(secret=secret, target=ADMIN_PASSWORD_FILE),),
+        secrets=(SecretFile(secret=secret, target=ADMIN_PASSWORD_FILE), *wrapped.secrets),
+        configs=wrapped.configs,
         volumes=(VolumeMount(source=f"{platform.namespace}-portainer-data", target="/data"),),
         resources=p.resources,
         networks=(Layer.CORE, Layer.EDGE),
         stateful=True,  # BoltDB: never two tasks on /data
-        # The image has no shell or HTTP client; the readiness gate and Caddy's health_uri
-        # check /api/system/status through the route.
+        # The binary answers; the readiness gate and Caddy's health_uri check
+        # /api/system/status through the route.
         health=HealthCheck(test=("CMD", "/portainer", "--version"), start_period="30s"),
     )
     return swarm_service(platform, spec, parent)
@@ -118,14 +198,22 @@ def portainer(
     sso_after: list[pulumi.Resource],
     parent: pulumi.Resource,
     connectors: Sequence[tuple[str, str]] = (),
+    agent_secret: pulumi.Output[str] | None = None,
 ) -> Portainer:
     """`sso`: public OAuth settings (Keycloak on); `git_token`: set when GitOps is on.
     `after` gates the API; `sso_after` (the Keycloak realm with the portainer client) gates
-    only the SSO step, so the admin API and GitOps never wait for Keycloak."""
+    only the SSO step, so the admin API and GitOps never wait for Keycloak.
+    `agent_secret`: the shared AGENT_SECRET (default: `agent_secret_value`)."""
     cfg = platform.cfg
     agent_at, server_at = plan
-    agent = agent_service(platform, agent_at, parent)
-    server = server_service(platform, server_at, agent_at, admin_password, parent)
+    shared = platform.secret(
+        "portainer-agent-secret",
+        agent_secret if agent_secret is not None else agent_secret_value(parent),
+        parent,
+    )
+    entry = secrets_entrypoint(platform, "portainer", parent)
+    agent = agent_service(platform, agent_at, entry, shared, parent)
+    server = server_service(platform, server_at, agent_at, admin_password, entry, shared, parent)
     url, env = _api_env(platform, admin_password)
     resolve = (
         None

@@ -11,6 +11,9 @@ from ..swarm import BindMount, ConfigFile, HealthCheck, Platform, ServiceSpec, V
 from .lgtm_config import DOCKER_SOCKET, RULES_FILE, SCRAPED_LAYERS
 from .plan import PROMETHEUS_PORT
 
+# root (the Docker socket's owner) with nobody's group (the TSDB volume's group, writable).
+USER = "0:65534"
+
 
 def prometheus_spec(
     platform: Platform,
@@ -33,13 +36,15 @@ def prometheus_spec(
             ConfigFile(config=rules, target=RULES_FILE),
         ),
         volumes=(VolumeMount(source=f"{platform.namespace}-prometheus-data", target="/prometheus"),),
-        # Swarm SD reads a manager's Docker API; reading the socket needs root. The image
-        # owns /prometheus as nobody (65534, 0775, like prom/prometheus): root writes there
-        # only with DAC_OVERRIDE (without it Prometheus panics on queries.active; found by
-        # running the real binary as the program runs it, verify/images).
-        binds=(BindMount(source=DOCKER_SOCKET, target=DOCKER_SOCKET),),
-        user="0:0",
-        cap_add=("DAC_OVERRIDE",),
+        # Swarm SD reads a manager's Docker API through the socket (root:docker, 0660): uid 0
+        # is its owner, so no capability is needed. The image gives /prometheus to nobody
+        # (65534:65534, 0775, like prom/prometheus): primary group 65534 writes there through
+        # the group bit, so no DAC_OVERRIDE either (cap_drop ALL, nothing added). A read-only
+        # bind does not make the socket read-only: connect(2) ignores the mount flag, so this
+        # is the whole Docker API. Running as nobody needs the host's docker gid as a
+        # supplementary group, which differs per host (README: what access remains).
+        binds=(BindMount(source=DOCKER_SOCKET, target=DOCKER_SOCKET, read_only=True),),
+        user=USER,
         resources=lg.prometheus,
         networks=(Layer.CORE, *SCRAPED_LAYERS),
         stateful=True,
