@@ -7,10 +7,11 @@ of the layers below it; Pulumi runs everything the data edges leave unordered in
 import pulumi
 
 from components import config
-from components.core import CoreLayer
-from components.data import DataLayer
-from components.edge import EdgeLayer
-from components.fleet import FleetLayer
+from components.config.loader import load
+from components.core.layer import CoreLayer
+from components.data.layer import DataLayer
+from components.edge.layer import EdgeLayer
+from components.fleet.layer import FleetLayer
 from components.foundation import foundation
 from components.plan import check, stack_plan
 from components.runtime import tune_gc
@@ -21,7 +22,7 @@ tune_gc()  # the evaluation keeps every resource alive: collect garbage less oft
 
 # 0. Typed stack config, then the stack plan (every layer's services, placements, routes;
 # the connector registry) and the checks on it: bad config stops here, before any resource.
-cfg = config.load()
+cfg = load()
 try:
     plan = stack_plan(cfg)
     check(cfg, plan)  # the inventory can run the placement plan

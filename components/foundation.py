@@ -12,7 +12,7 @@ import pulumi_random as random
 
 from .config import StackConfig
 from .config.swarm import Layer
-from .day0 import Day0, ssh_private_key
+from .day0.provision import Day0, ssh_private_key
 from .model import Placement
 from .swarm import Networks, Platform
 from .swarm.secretvalues import StackSecrets

@@ -6,6 +6,8 @@ in a plan, or a constraint spelled outside the shared model fails here."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -166,6 +168,19 @@ def test_every_layer_has_a_plan_module_that_imports_no_pulumi(plan: str) -> None
         if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0].startswith("pulumi")
     ]
     assert direct == [], f"{plan} imports {direct}"
+
+
+def test_the_stack_plan_loads_without_pulumi() -> None:
+    """Transitively too: importing every plan module leaves Pulumi unloaded."""
+    mods = [p.removesuffix(".py").replace("/", ".") for p in PURE]
+    code = (
+        "import importlib, sys\n"
+        f"for m in {mods!r}: importlib.import_module(m)\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi'))\n"
+        "print(','.join(loaded))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
 
 
 def _code_strings(path: Path) -> list[str]:

@@ -12,7 +12,7 @@ import pulumi_keycloak as keycloak
 import pulumi_postgresql as postgresql
 
 from ..config.swarm import Layer
-from ..data import DataOutputs
+from ..data.layer import DataOutputs
 from ..model import Placement
 from ..swarm import HealthCheck, Platform, Probe, ServiceSpec, readiness_gate, swarm_service
 from ..swarm.entrypoint import SecretEnv, secrets_entrypoint

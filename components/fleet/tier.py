@@ -13,7 +13,7 @@ from shards.deploy import ShardsOutputs
 from ..config import StackConfig
 from ..config.app import VaultAuthMethod
 from ..core.outputs import CoreOutputs
-from ..data import DataOutputs
+from ..data.layer import DataOutputs
 from .appconfig import Derived, EnvConflictError, config_json
 from .dispatch_worker import dispatch_worker
 from .gateway import gateway

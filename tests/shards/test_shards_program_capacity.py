@@ -8,9 +8,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from components import config
 from components.config import parse
 from components.config.data import KafkaConfig
+from components.config.loader import load
 from components.foundation import foundation
 from components.plan import stack_plan
 from shards.deploy import ShardsLayer
@@ -20,7 +20,7 @@ NO_INVENTORY: dict[str, Any] = {"agent-os:inventory": None}  # see test_shards_p
 
 
 def shards_only() -> None:
-    cfg = config.load()
+    cfg = load()
     plan = stack_plan(cfg)
     base = foundation(cfg, plan.placements)
     ShardsLayer(base.platform, base.secrets, plan.shards, base.opts)

@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components import config
+from components.config.loader import load
 from components.foundation import foundation
 from components.plan import stack_plan
 from shards import guard
@@ -50,7 +50,7 @@ class Spy(mockrun.PlatformMocks):
 
 def shards_only() -> None:
     """The program up to the shards layer (fast); the main cases also run __main__.py."""
-    cfg = config.load()
+    cfg = load()
     plan = stack_plan(cfg)
     base = foundation(cfg, plan.placements)
     ShardsLayer(base.platform, base.secrets, plan.shards, base.opts)
