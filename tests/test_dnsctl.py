@@ -1,5 +1,8 @@
 """The Technitium sync client against a fake API that, like the real one, answers HTTP 200
-on errors and reports failure only in the JSON `status`."""
+on errors and reports failure only in the JSON `status`. The fake also keeps the admin
+password as Technitium does: taken from the password file only on the first start (no
+config yet), later changed only through /api/user/changePassword, whose parameters
+changed in v14 (DnsServer APIDOCS.md at v13.6.0 and v14.0.0)."""
 
 from __future__ import annotations
 
@@ -22,8 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class FakeTechnitium:
-    def __init__(self, password: str = "pw") -> None:
+    def __init__(self, password: str = "pw", version: str = "13.6") -> None:
         self.password = password
+        self.version = version
+        self.password_changes = 0
         self.zones: set[str] = set()
         self.records: dict[tuple[str, str], str] = {}  # (name, ip) -> comment
         self.calls: list[str] = []
@@ -38,11 +43,27 @@ class FakeTechnitium:
         if path == self.malformed_on:
             return {"status": "ok"}  # no response body where one is expected
         if path == "/api/user/login":
-            if q.get("pass") != self.password:
-                return {"status": "error", "errorMessage": "Invalid username or password"}
-            return {"status": "ok", "token": "tok"}
+            if q.get("user") != "admin" or q.get("pass") != self.password:
+                return {"status": "error", "errorMessage": "Invalid username or password for user: admin"}
+            reply: dict[str, Any] = {"status": "ok", "displayName": "Administrator", "username": "admin"}
+            reply["token"] = "tok"
+            if q.get("includeInfo") == "true":
+                reply["info"] = {"version": self.version, "dnsServerDomain": "dns.agents.arpa"}
+            return reply
         if q.get("token") != "tok":
-            return {"status": "invalid-token", "errorMessage": "Invalid token"}
+            return {"status": "invalid-token", "errorMessage": "Invalid token or session expired."}
+        if path == "/api/user/changePassword":
+            if int(self.version.split(".")[0]) >= 14:  # pass: the current one, newPass: the new one
+                if q.get("pass") != self.password:
+                    return {"status": "error", "errorMessage": "Invalid password for user: admin"}
+                new = q.get("newPass")
+            else:  # up to v13: pass is the new password
+                new = q.get("pass")
+            if not new:
+                return {"status": "error", "errorMessage": "Parameter 'pass' missing."}
+            self.password = new
+            self.password_changes += 1
+            return {"status": "ok"}
         if path == "/api/zones/list":
             return {"status": "ok", "response": {"zones": [{"name": z} for z in sorted(self.zones)]}}
         if path == "/api/zones/create":
@@ -66,6 +87,11 @@ class FakeTechnitium:
             self.records.pop((q["domain"], q["ipAddress"]), None)
             return {"status": "ok"}
         return {"status": "error", "errorMessage": f"unknown call {path}"}
+
+    def restart(self, password_file: str) -> None:
+        """A new task with a new password file: Technitium has its config already, so the
+        file (DNS_SERVER_ADMIN_PASSWORD_FILE) is ignored."""
+        del password_file
 
 
 @pytest.fixture

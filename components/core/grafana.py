@@ -39,6 +39,39 @@ class GrafanaSso:
     client_secret: pulumi.Output[str]
 
 
+# The admin password. GF_SECURITY_ADMIN_PASSWORD__FILE is applied only when Grafana creates
+# its database (first start), so a rotated secret would never reach it: the service's
+# entrypoint becomes this POSIX sh script (a content-hashed Swarm config), which on every
+# later start sets the admin's password from the same secret file with `grafana cli admin
+# reset-admin-password --password-from-stdin` (the value on stdin, never in argv), then
+# execs the image's entrypoint. A reset that fails stops the start (exit 78), so a rotation
+# never silently keeps the old password: `up` waits for the task and reports it.
+ADMIN_PASSWORD_FILE = "/run/secrets/grafana_admin_password"
+START_SCRIPT_PATH = "/usr/local/bin/agent-os-grafana-start"
+IMAGE_ENTRYPOINT = "/run.sh"  # grafana/grafana's ENTRYPOINT
+START_SCRIPT = r"""#!/bin/sh
+# agent-os-grafana-start: make the admin's password the one in $GF_SECURITY_ADMIN_PASSWORD__FILE
+# (Grafana applies that file only when it creates its database), then exec "$@".
+set -u
+die() { echo "agent-os-grafana-start: $*" >&2; exit 78; }
+[ "$#" -gt 0 ] || die "no command given to exec"
+file=${GF_SECURITY_ADMIN_PASSWORD__FILE:-}
+[ -n "$file" ] || die "GF_SECURITY_ADMIN_PASSWORD__FILE is unset"
+[ -r "$file" ] && [ -s "$file" ] || die "the admin password file $file is missing, unreadable or empty"
+db="${GF_PATHS_DATA:-/var/lib/grafana}/grafana.db"
+if [ -s "$db" ]; then
+  # Not the first start: the file has not been applied by Grafana itself.
+  if ! grafana cli --homepath "${GF_PATHS_HOME:-/usr/share/grafana}" \
+      --config "${GF_PATHS_CONFIG:-/etc/grafana/grafana.ini}" \
+      admin reset-admin-password --password-from-stdin <"$file" >&2; then
+    die "could not set the admin password from $file (grafana cli admin reset-admin-password failed)"
+  fi
+  echo "agent-os-grafana-start: admin password set from $file" >&2
+fi
+exec "$@"
+"""
+
+
 def grafana_spec(
     platform: Platform,
     lg: LgtmConfig,
@@ -48,13 +81,11 @@ def grafana_spec(
     placement: Placement,
     parent: pulumi.Resource,
 ) -> ServiceSpec:
-    secrets = [
-        SecretFile(secret=admin_password, target="/run/secrets/grafana_admin_password", uid=GRAFANA_UID)
-    ]
+    secrets = [SecretFile(secret=admin_password, target=ADMIN_PASSWORD_FILE, uid=GRAFANA_UID)]
     env: dict[str, pulumi.Input[str]] = {
         "GF_SERVER_ROOT_URL": f"https://{platform.cfg.edge.host(GRAFANA_HOST)}/",
         "GF_SECURITY_ADMIN_USER": "admin",
-        "GF_SECURITY_ADMIN_PASSWORD__FILE": "/run/secrets/grafana_admin_password",
+        "GF_SECURITY_ADMIN_PASSWORD__FILE": ADMIN_PASSWORD_FILE,
         "GF_ANALYTICS_REPORTING_ENABLED": "false",
         "GF_USERS_ALLOW_SIGN_UP": "false",
         # A user created without a mapped role gets no basic role (the default is Viewer).
@@ -87,9 +118,12 @@ def grafana_spec(
             # Grafana server admin stays the local break-glass admin only.
             "GF_AUTH_GENERIC_OAUTH_ALLOW_ASSIGN_GRAFANA_ADMIN": "false",
         }
+    start = platform.config_file("grafana-start", START_SCRIPT, parent)
     return ServiceSpec(
         placement=placement,
         image=platform.image("grafana"),
+        command=("/bin/sh", START_SCRIPT_PATH),
+        args=(IMAGE_ENTRYPOINT,),
         env=env,
         configs=(
             ConfigFile(
@@ -97,6 +131,7 @@ def grafana_spec(
                 target="/etc/grafana/provisioning/datasources/agent-os.yaml",
                 uid=GRAFANA_UID,
             ),
+            ConfigFile(config=start, target=START_SCRIPT_PATH, mode=0o555),
         ),
         secrets=tuple(secrets),
         volumes=(VolumeMount(source=f"{platform.namespace}-grafana-data", target="/var/lib/grafana"),),

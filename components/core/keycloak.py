@@ -15,6 +15,8 @@ from ..config.swarm import Layer
 from ..data.layer import DataOutputs
 from ..model import Placement
 from ..swarm import HealthCheck, Platform, Probe, ServiceSpec, readiness_gate, swarm_service
+from ..swarm.adminpassword import admin_password_step
+from ..swarm.adminscript import admin_script
 from ..swarm.entrypoint import SecretEnv, secrets_entrypoint
 from .outputs import KeycloakOutputs
 from .plan import (
@@ -35,6 +37,7 @@ from .plan import (
 KEYCLOAK_UID = "1000"  # the image's `keycloak` user
 KEYCLOAK_GID = "0"
 KC_SH = "/opt/keycloak/bin/kc.sh"
+KEYCLOAKCTL = admin_script(__file__, "keycloakctl.py")
 
 # Realm roles (platform.md §7). Composites: kg:admin > kg:write > kg:read.
 ROLES = ("kg:read", "kg:write", "kg:admin", "admin:cluster-read", "webui:admin")
@@ -96,6 +99,8 @@ def keycloak_service(
                 secret=platform.secret("keycloak-db-password", db_password, parent),
                 file_name="keycloak_db_password",
             ),
+            # Used only while the master realm has no admin (first start); a rotated
+            # password is set through the admin API (`keycloak-admin-password`).
             SecretEnv(
                 env="KC_BOOTSTRAP_ADMIN_PASSWORD",
                 secret=platform.secret("keycloak-admin-password", admin_password, parent),
@@ -164,7 +169,8 @@ def keycloak_provider(
     root_ca_pem: pulumi.Output[str],
     parent: pulumi.Resource,
 ) -> tuple[keycloak.Provider, pulumi.Resource]:
-    """Gate on the realm discovery document through Caddy, then a provider configured from
+    """Gate on the realm discovery document through Caddy, bring the master admin's password
+    to the configured one (a rotation: keycloakctl.py), then a provider configured from
     preview-known config (URL) and the admin password secret; no login at configure time."""
     cfg = platform.cfg
     kc = cfg.core.keycloak
@@ -181,6 +187,20 @@ def keycloak_provider(
         after,
         parent,
     )
+    rotate = admin_password_step(
+        "keycloak-admin-password",
+        f"{KEYCLOAKCTL} password",
+        {
+            "KC_ADMIN_URL": url,
+            "KC_ADMIN_CONNECT": "" if kc.admin_url else cfg.edge.ingress_addresses[0],
+            "KC_ADMIN_INSECURE": "1" if cfg.trust.insecure else "0",
+            "KC_ADMIN_CA_FILE": cfg.trust.ca_file,
+            "KC_ADMIN_USER": kc.admin_user,
+            "KC_ADMIN_PASSWORD": admin_password,
+        },
+        [gate],
+        parent,
+    )
     provider = keycloak.Provider(
         "keycloak",
         url=url,
@@ -194,7 +214,7 @@ def keycloak_provider(
         tls_insecure_skip_verify=cfg.trust.insecure,
         # Your own root (access.caFile), else the stack's Caddy root itself.
         root_ca_certificate=Path(acc.ca_file).read_text() if acc.ca_file else root_ca_pem,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[gate]),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[gate, rotate]),
     )
     return provider, gate
 

@@ -33,6 +33,7 @@ from ..swarm import (
     readiness_gate,
     swarm_service,
 )
+from ..swarm.adminpassword import admin_password_step
 from ..swarm.adminscript import admin_script
 from ..swarm.entrypoint import Entrypoint, SecretEnv, secrets_entrypoint
 from .plan import PORTAINER_AGENT_PORT as AGENT_PORT
@@ -169,6 +170,7 @@ class Portainer:
     ready: command.local.Command
     oauth: command.local.Command | None
     gitops: command.local.Command | None
+    admin_password: command.local.Command | None = None
 
 
 def _api_env(
@@ -228,6 +230,8 @@ def portainer(
         [server, agent, *after],
         parent,
     )
+    # Every API step logs in with the configured password: it is made the one in force first.
+    rotate = admin_password_step("portainer-admin-password", f"{PORTAINERCTL} password", env, [gate], parent)
     oauth = None
     if sso is not None and sso_secret is not None:
         public = json.dumps(sso, sort_keys=True)
@@ -238,7 +242,7 @@ def portainer(
             environment={**env, "OAUTH_JSON": public, "OAUTH_CLIENT_SECRET": sso_secret},
             triggers=[public],
             logging=command.local.Logging.STDERR,
-            opts=pulumi.ResourceOptions(parent=parent, depends_on=[gate, *sso_after]),
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[gate, rotate, *sso_after]),
         )
     gitops = None
     if cfg.integrations.gitops:
@@ -269,9 +273,11 @@ def portainer(
                 "CONNECTORS_JSON": json.dumps([{"name": n, "image": i} for n, i in connectors]),
             },
             logging=command.local.Logging.STDERR,
-            opts=pulumi.ResourceOptions(parent=parent, depends_on=[gate]),
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[gate, rotate]),
         )
-    return Portainer(server=server, agent=agent, ready=gate, oauth=oauth, gitops=gitops)
+    return Portainer(
+        server=server, agent=agent, ready=gate, oauth=oauth, gitops=gitops, admin_password=rotate
+    )
 
 
 def portainer_sso_settings(

@@ -1,5 +1,11 @@
 """Idempotent Portainer API steps (stdlib only; run by pulumi-command resources).
 
+`password`: make the admin password the configured one. `--admin-password-file` is read
+only when Portainer has no admin yet, so after a rotation the server still has the previous
+password: log in with the configured password and, if refused, with the previous one (this
+step's own last stdout, handed back by pulumi-command as PULUMI_COMMAND_STDOUT), then PUT
+/api/users/{id}/passwd. Its stdout is the password now in force (a secret output, never
+logged); what it did goes to stderr.
 `oauth`: log in as the admin, set OAuth (Keycloak) as the authentication method. PUT
 /api/settings replaces the same fields every run, so re-running changes nothing.
 `gitops`: find the Swarm endpoint and its SwarmID, then create the Git-backed stack unless a
@@ -8,8 +14,9 @@ stack of that name exists (then only report it: Portainer owns its redeploys/pol
 Environment: PT_URL, PT_CONNECT (optional IP, keeping the URL host for SNI and Host),
 PT_INSECURE ("1"), PT_CA_FILE, PT_USER, PT_PASSWORD; for oauth: OAUTH_JSON (public settings),
 OAUTH_CLIENT_SECRET; for gitops: GIT_JSON (public settings), GIT_TOKEN (optional),
-CONNECTORS_JSON (the fleet's connectors: a stack that runs one again is refused).
-Usage: python3 portainerctl.py oauth | gitops
+CONNECTORS_JSON (the fleet's connectors: a stack that runs one again is refused); for
+password: PULUMI_COMMAND_STDOUT (optional: the previous run's stdout).
+Usage: python3 portainerctl.py password | oauth | gitops | gitops-delete
 """
 
 from __future__ import annotations
@@ -30,7 +37,13 @@ else:  # run as a file by a pulumi-command resource: load the stdlib-only helper
 
 
 class PortainerError(Exception):
-    pass
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# POST /api/auth answers 422 "Invalid credentials" for a wrong password.
+REFUSED = 422
 
 
 class Api:
@@ -52,14 +65,72 @@ class Api:
         data = json.dumps(body) if body is not None else None
         status, raw = fetch(self._conn(), method, u.path + path, headers, data)
         if status >= 300:
-            raise PortainerError(f"{method} {path}: HTTP {status}")
+            raise PortainerError(f"{method} {path}: HTTP {status}{_message(raw)}", status)
         return json.loads(raw) if raw else None
 
-    def login(self) -> None:
-        reply = self.call(
-            "POST", "/api/auth", {"Username": os.environ["PT_USER"], "Password": os.environ["PT_PASSWORD"]}
+    def login(self, password: str | None = None) -> None:
+        self.jwt = None
+        body = {"Username": os.environ["PT_USER"], "Password": password or os.environ["PT_PASSWORD"]}
+        self.jwt = self.call("POST", "/api/auth", body)["jwt"]
+
+
+def _message(raw: bytes) -> str:
+    """Portainer's own error text ({"message", "details"}), never the request."""
+    try:
+        m = json.loads(raw).get("message")
+    except (ValueError, AttributeError):
+        return ""
+    return f" ({m})" if isinstance(m, str) and m else ""
+
+
+def previous_password(stdout: str | None) -> str | None:
+    """The password a previous `password` run left in force, from its stdout."""
+    try:
+        prev = json.loads(stdout or "").get("admin_password")
+    except (ValueError, AttributeError):
+        return None
+    return prev if isinstance(prev, str) and prev else None
+
+
+def _refused(api: Api, password: str) -> str | None:
+    """None when `password` logs in; Portainer's refusal otherwise."""
+    try:
+        api.login(password)
+    except PortainerError as e:
+        if e.status != REFUSED:
+            raise
+        return str(e)
+    return None
+
+
+def ensure_password(api: Api, new: str, previous: str | None) -> str:
+    """Make `new` the admin password; returns what was done. A server that already takes
+    `new` is left alone (no write)."""
+    refused = _refused(api, new)
+    if refused is None:
+        return "unchanged"
+    hint = (
+        "If the password was changed outside Pulumi, set portainerAdminPassword to the one "
+        "Portainer has, run `pulumi up`, then set the new one"
+    )
+    if not previous or previous == new:
+        raise PortainerError(
+            f"Portainer refused the configured admin password ({refused}) and no previous password "
+            f"is known to this step. {hint}"
         )
-        self.jwt = reply["jwt"]
+    refused_previous = _refused(api, previous)
+    if refused_previous is not None:
+        raise PortainerError(
+            f"Portainer refused both the configured admin password ({refused}) and the previous "
+            f"one ({refused_previous}). {hint}"
+        )
+    me = api.call("GET", "/api/users/me")
+    api.call("PUT", f"/api/users/{int(me['Id'])}/passwd", {"Password": previous, "NewPassword": new})
+    # The change revokes every token issued before it: log in again, which also proves it.
+    refused = _refused(api, new)
+    if refused is not None:
+        raise PortainerError(f"the password change was accepted but the new password is refused ({refused})")
+    return "changed from the previous password"
 
 
 def oauth(api: Api) -> str:
@@ -204,9 +275,19 @@ def duplicated_connectors(api: Api, endpoint_id: int, stack: str) -> list[str]:
 
 def main(argv: list[str]) -> int:
     steps = {"oauth": oauth, "gitops": gitops, "gitops-delete": gitops_delete}
-    if len(argv) != 2 or argv[1] not in steps:
-        print("usage: portainerctl.py oauth | gitops | gitops-delete", file=sys.stderr)
+    if len(argv) != 2 or argv[1] not in (*steps, "password"):
+        print("usage: portainerctl.py password | oauth | gitops | gitops-delete", file=sys.stderr)
         return 2
+    if argv[1] == "password":
+        try:
+            new = os.environ["PT_PASSWORD"]
+            done = ensure_password(Api(), new, previous_password(os.environ.get("PULUMI_COMMAND_STDOUT")))
+        except (PortainerError, OSError, KeyError, ValueError, TypeError) as e:
+            print(f"agent-os: portainer admin password: {e}", file=sys.stderr)
+            return 1
+        print(f"agent-os: portainer admin password {done}", file=sys.stderr)
+        print(json.dumps({"admin_password": new}))
+        return 0
     try:
         api = Api()
         api.login()

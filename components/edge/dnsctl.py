@@ -4,10 +4,17 @@ Every Technitium API call answers HTTP 200, errors included, so each reply's JSO
 `status` is checked. Records this tool manages carry a comment marker; `sync` adds what
 is missing, leaves what is right, and deletes managed records no longer desired.
 
+`password` makes the admin password the configured one. Technitium reads its password
+file only on first start, so after a rotation the server still has the previous password:
+log in with the configured password and, if refused, with the previous one (this step's
+own last stdout, which pulumi-command hands back as PULUMI_COMMAND_STDOUT), then change it
+through the API. Its stdout is the password now in force (a secret output, never logged).
+
 Environment: DNS_API_URL, DNS_API_CONNECT (optional IP to connect to, keeping the URL's
 host for SNI and Host), DNS_API_USER, DNS_API_PASSWORD, DNS_ZONE, DNS_RECORDS (JSON list
-of {"name", "ip"}), DNS_TTL, DNS_API_INSECURE ("1"), DNS_API_CA_FILE.
-Usage: python3 dnsctl.py sync | prune
+of {"name", "ip"}), DNS_TTL, DNS_API_INSECURE ("1"), DNS_API_CA_FILE; for `password`,
+PULUMI_COMMAND_STDOUT (optional: the previous run's stdout).
+Usage: python3 dnsctl.py sync | prune | password
 """
 
 from __future__ import annotations
@@ -32,6 +39,10 @@ MARKER = "managed-by agent-os"
 
 class ApiError(Exception):
     pass
+
+
+class LoginRefusedError(ApiError):
+    """The server answered the login and said no (wrong password, or blocked)."""
 
 
 @dataclass(frozen=True)
@@ -61,15 +72,76 @@ class Client:
         # Technitium answers 200 on failure; the JSON status is the truth.
         if data.get("status") != "ok":
             msg = data.get("errorMessage") or data.get("status") or "no status"
-            raise ApiError(f"{path}: {data.get('status')}: {msg}")
+            err = LoginRefusedError if path == "/api/user/login" else ApiError
+            raise err(f"{path}: {data.get('status')}: {msg}")
         return data
 
 
-def login(c: Client, user: str, password: str) -> str:
-    token = c.call("/api/user/login", user=user, **{"pass": password}).get("token")
+def login_info(c: Client, user: str, password: str) -> tuple[str, str]:
+    """Session token and server version (`info.version`, e.g. "13.6")."""
+    reply = c.call("/api/user/login", user=user, includeInfo="true", **{"pass": password})
+    token = reply.get("token")
     if not token:
         raise ApiError("/api/user/login: no token in reply")
-    return str(token)
+    info = reply.get("info")
+    version = info.get("version") if isinstance(info, dict) else None
+    return str(token), str(version or "")
+
+
+def login(c: Client, user: str, password: str) -> str:
+    return login_info(c, user, password)[0]
+
+
+def change_password(c: Client, token: str, version: str, current: str, new: str) -> None:
+    """/api/user/changePassword for the logged-in user. Up to v13 (the pinned 13.6.0) `pass`
+    is the new password; from v14 `pass` is the current one and `newPass` the new one."""
+    try:
+        major = int(version.split(".", 1)[0])
+    except ValueError:
+        major = 13
+    if major >= 14:
+        c.call("/api/user/changePassword", token=token, newPass=new, **{"pass": current})
+    else:
+        c.call("/api/user/changePassword", token=token, **{"pass": new})
+
+
+def previous_password(stdout: str | None) -> str | None:
+    """The password a previous `password` run left in force, from its stdout."""
+    try:
+        prev = json.loads(stdout or "").get("admin_password")
+    except (ValueError, AttributeError):
+        return None
+    return prev if isinstance(prev, str) and prev else None
+
+
+def ensure_password(c: Client, user: str, new: str, previous: str | None) -> str:
+    """Make `new` the admin password; returns what was done. Idempotent: a server that
+    already takes `new` is left alone."""
+    try:
+        login(c, user, new)
+        return "unchanged"
+    except LoginRefusedError as e:
+        refused = str(e)
+    if not previous or previous == new:
+        raise ApiError(
+            f"the server refused the configured admin password ({refused}) and no previous "
+            "password is known to this step. If the password was changed outside Pulumi, set "
+            "technitiumAdminPassword to the one the server has, run `pulumi up`, then set the new one"
+        )
+    try:
+        token, version = login_info(c, user, previous)
+    except LoginRefusedError as e:
+        raise ApiError(
+            f"the server refused both the configured admin password ({refused}) and the previous "
+            f"one ({e}). Set technitiumAdminPassword to the password the server has, run "
+            "`pulumi up`, then set the new one"
+        ) from None
+    change_password(c, token, version, previous, new)
+    try:
+        login(c, user, new)
+    except LoginRefusedError as e:
+        raise ApiError(f"the password change was accepted but the new password is refused ({e})") from None
+    return "changed from the previous password"
 
 
 def response(reply: dict[str, Any], path: str, key: str) -> list[dict[str, Any]]:
@@ -141,11 +213,12 @@ def prune(c: Client, token: str, zone: str) -> dict[str, int]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[1] not in ("sync", "prune"):
-        print("usage: dnsctl.py sync|prune", file=sys.stderr)
+    if len(argv) != 2 or argv[1] not in ("sync", "prune", "password"):
+        print("usage: dnsctl.py sync|prune|password", file=sys.stderr)
         return 2
     env = os.environ
-    missing = [k for k in ("DNS_API_URL", "DNS_ZONE", "DNS_API_PASSWORD") if not env.get(k)]
+    needed = ("DNS_API_URL", "DNS_API_PASSWORD") + (() if argv[1] == "password" else ("DNS_ZONE",))
+    missing = [k for k in needed if not env.get(k)]
     if missing:
         print(f"dnsctl: missing environment variable(s) {', '.join(missing)}", file=sys.stderr)
         return 2
@@ -155,6 +228,16 @@ def main(argv: list[str]) -> int:
         env.get("DNS_API_INSECURE") == "1",
         env.get("DNS_API_CA_FILE") or None,
     )
+    if argv[1] == "password":
+        user, new = env.get("DNS_API_USER", "admin"), env["DNS_API_PASSWORD"]
+        try:
+            done = ensure_password(client, user, new, previous_password(env.get("PULUMI_COMMAND_STDOUT")))
+        except (ApiError, OSError) as e:
+            print(f"dnsctl: admin password: {e}", file=sys.stderr)
+            return 1
+        print(f"dnsctl: admin password {done}", file=sys.stderr)
+        print(json.dumps({"admin_password": new}))
+        return 0
     zone = env["DNS_ZONE"]
     try:
         records = json.loads(env.get("DNS_RECORDS", "[]")) if argv[1] == "sync" else []

@@ -20,6 +20,7 @@ from ..swarm import (
     readiness_gate,
     swarm_service,
 )
+from ..swarm.adminpassword import admin_password_step
 from ..swarm.adminscript import admin_script
 from .plan import DNS_API_PORT, DNS_HOST
 
@@ -39,7 +40,8 @@ def technitium(
         networks=(Layer.EDGE,),
         stateful=True,
         env={
-            # Read on first start only; later changes go through the API.
+            # Read on first start only; later changes go through the API (the admin
+            # password: the `technitium-admin-password` step, components/swarm/adminpassword.py).
             "DNS_SERVER_DOMAIN": cfg.edge.host(DNS_HOST),
             "DNS_SERVER_ADMIN_PASSWORD_FILE": "/run/secrets/technitium_admin_password",
             "DNS_SERVER_RECURSION": "AllowOnlyForPrivateNetworks",
@@ -69,7 +71,8 @@ def dns_records(
     after: list[pulumi.Resource],
     parent: pulumi.Resource,
 ) -> tuple[command.local.Command, command.local.Command]:
-    """Gate on the API through Caddy, then sync one A record per routed host and address."""
+    """Gate on the API through Caddy, bring the admin password to the configured one (a
+    rotation), then sync one A record per routed host and address."""
     cfg = platform.cfg
     api_url = cfg.edge.dns.api_url or f"https://{cfg.edge.host(DNS_HOST)}"
     ingress = cfg.edge.ingress_addresses[0]
@@ -83,13 +86,17 @@ def dns_records(
         parent,
     )
     records = json.dumps(desired_records(platform, routes), sort_keys=True)
-    env: dict[str, pulumi.Input[str]] = {
+    api: dict[str, pulumi.Input[str]] = {
         "DNS_API_URL": api_url,
         "DNS_API_CONNECT": "" if cfg.edge.dns.api_url else ingress,
         "DNS_API_USER": "admin",
         "DNS_API_PASSWORD": password,
         "DNS_API_INSECURE": "1" if cfg.trust.insecure else "0",
         "DNS_API_CA_FILE": cfg.trust.ca_file,
+    }
+    rotate = admin_password_step("technitium-admin-password", f"{DNSCTL} password", api, [gate], parent)
+    env: dict[str, pulumi.Input[str]] = {
+        **api,
         "DNS_ZONE": cfg.edge.zone,
         "DNS_RECORDS": records,
         "DNS_TTL": str(cfg.edge.dns.ttl),
@@ -101,6 +108,6 @@ def dns_records(
         delete=f"python3 {DNSCTL} prune",
         environment=env,
         triggers=[records],
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[gate]),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[gate, rotate]),
     )
     return gate, sync
