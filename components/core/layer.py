@@ -169,6 +169,7 @@ class CoreLayer(pulumi.ComponentResource):
                 list(edge_ready),
                 sso_after,
                 self,
+                secrets.value("portainerAgentSecret"),
                 connectors,
             )
             portainer_url = f"https://{cfg.edge.host(PORTAINER_HOST)}"

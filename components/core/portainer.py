@@ -15,11 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_command as command
 import pulumi_docker as docker
-import pulumi_random as random
 
-from ..config import NAMESPACE
-from ..config.images import DEFAULT_IMAGES
-from ..config.secrets import SECRET_KEYS
 from ..config.swarm import Layer
 from ..model import Placement
 from ..swarm import (
@@ -48,40 +44,12 @@ AGENT_SECRET_KEY = "portainerAgentSecret"
 AGENT_SECRET_ENV = "AGENT_SECRET"
 AGENT_SECRET_FILE = "portainer_agent_secret"  # under /run/secrets
 
-# Portainer's default images (portainer-ce, agent) are FROM scratch: no /bin/sh for the
-# with-secrets script, and AGENT_SECRET has no *_FILE variant (server: os.Getenv in
-# api/cmd/portainer/main.go; agent: kingpin .Envar in os/options.go). Portainer publishes
-# every release also as `<tag>-alpine` (the same binaries on Alpine, with a shell), which
-# the default pins run as. An operator's override is used as given: it must have /bin/sh.
-SHELL_VARIANT = "-alpine"
+# AGENT_SECRET has no *_FILE variant (server: os.Getenv in api/cmd/portainer/main.go; agent:
+# kingpin .Envar in os/options.go), so `with-secrets` exports it, which needs /bin/sh: the
+# pins are Portainer's `<tag>-alpine` images (the same binaries on Alpine; the plain tags
+# are FROM scratch). An `images.overrides` entry must have /bin/sh too.
 AGENT_BINARY = "/app/agent"  # WORKDIR /app, ENTRYPOINT ./agent (build/linux/alpine.Dockerfile)
 SERVER_BINARY = "/portainer"
-
-
-def shell_image(platform: Platform, key: str) -> str:
-    """The image `key` in its variant with a shell (see SHELL_VARIANT)."""
-    images = platform.cfg.images
-    if key in images.overrides:
-        return platform.image(key)
-    ref = DEFAULT_IMAGES[key]
-    if "@" in ref:
-        raise ValueError(f"image {key}={ref!r} is pinned by digest: set its -alpine variant as an override")
-    return images.resolve(ref if ref.endswith(SHELL_VARIANT) else f"{ref}{SHELL_VARIANT}")
-
-
-def agent_secret_value(parent: pulumi.Resource) -> pulumi.Output[str]:
-    """`pulumi config set --secret agent-os:portainerAgentSecret`, else generated once and kept
-    in state (the StackSecrets rule; CoreLayer may pass its own value to `portainer` instead)."""
-    configured = pulumi.Config(NAMESPACE).get_secret(AGENT_SECRET_KEY)
-    if configured is None:
-        spec = SECRET_KEYS[AGENT_SECRET_KEY]
-        configured = random.RandomPassword(
-            AGENT_SECRET_KEY,
-            length=spec.length,
-            special=spec.special,
-            opts=pulumi.ResourceOptions(parent=parent),
-        ).result
-    return pulumi.Output.secret(configured)
 
 
 def agent_service(
@@ -99,7 +67,7 @@ def agent_service(
     )
     spec = ServiceSpec(
         placement=placement,  # global: one per node
-        image=shell_image(platform, "portainer-agent"),
+        image=platform.image("portainer-agent"),
         command=wrapped.command,
         args=(AGENT_BINARY,),
         env={"AGENT_CLUSTER_ADDR": f"tasks.{placement.service}", "LOG_LEVEL": "INFO", **wrapped.env},
@@ -134,7 +102,7 @@ def server_service(
     )
     spec = ServiceSpec(
         placement=placement,
-        image=shell_image(platform, "portainer"),
+        image=platform.image("portainer"),
         command=wrapped.command,
         env=wrapped.env,
         # The admin exists from the first start (no 5-minute init window to race).
@@ -199,20 +167,16 @@ def portainer(
     after: list[pulumi.Resource],
     sso_after: list[pulumi.Resource],
     parent: pulumi.Resource,
+    agent_secret: pulumi.Output[str],
     connectors: Sequence[tuple[str, str]] = (),
-    agent_secret: pulumi.Output[str] | None = None,
 ) -> Portainer:
     """`sso`: public OAuth settings (Keycloak on); `git_token`: set when GitOps is on.
     `after` gates the API; `sso_after` (the Keycloak realm with the portainer client) gates
     only the SSO step, so the admin API and GitOps never wait for Keycloak.
-    `agent_secret`: the shared AGENT_SECRET (default: `agent_secret_value`)."""
+    `agent_secret`: the shared AGENT_SECRET (stack secret `portainerAgentSecret`)."""
     cfg = platform.cfg
     agent_at, server_at = plan
-    shared = platform.secret(
-        "portainer-agent-secret",
-        agent_secret if agent_secret is not None else agent_secret_value(parent),
-        parent,
-    )
+    shared = platform.secret("portainer-agent-secret", agent_secret, parent)
     entry = secrets_entrypoint(platform, "portainer", parent)
     agent = agent_service(platform, agent_at, entry, shared, parent)
     server = server_service(platform, server_at, agent_at, admin_password, entry, shared, parent)

@@ -21,7 +21,6 @@ from components.core.portainer import (
     AGENT_SECRET_FILE,
     AGENT_SECRET_KEY,
     SERVER_BINARY,
-    SHELL_VARIANT,
 )
 from components.swarm.entrypoint import ENV_VAR, SCRIPT_PATH, SHELL
 from tests.conftest import STACKS, evaluate
@@ -91,11 +90,12 @@ def test_agent_secret_value_is_in_no_service_spec(stack: str) -> None:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_portainer_runs_the_alpine_variants_of_its_pinned_images(stack: str) -> None:
-    """The default images are FROM scratch (no /bin/sh for with-secrets)."""
+    """The plain tags are FROM scratch (no /bin/sh for with-secrets): the pins are -alpine."""
     run = evaluate(stack)
-    for service, key in (("portainer", "portainer"), ("portainer-agent", "portainer-agent")):
+    for service in ("portainer", "portainer-agent"):
         image = container(run, service)["image"]
-        assert image == f"{DEFAULT_IMAGES[key]}{SHELL_VARIANT}", service
+        assert image.endswith(":2.33.2-alpine"), service
+        assert image == DEFAULT_IMAGES[service], service
 
 
 def test_an_image_override_is_used_as_given(run_with: Callable[..., mockrun.Run]) -> None:
