@@ -71,13 +71,21 @@ def internal_url() -> str:
     return f"http://{MEMBERS_ALIAS}:{OPENBAO_PORT}"
 
 
+def _edge_subnet(platform: Platform) -> str | None:
+    """The edge overlay's configured subnet (Caddy's side of every member), if any."""
+    net = platform.cfg.swarm.networks.get(Layer.EDGE)
+    return net.subnet if net else None
+
+
 def member_service(
     platform: Platform, placement: Placement, seal_secret: docker.Secret, parent: pulumi.Resource
 ) -> docker.Service:
     b = platform.cfg.core.openbao
     name = placement.service
     hcl = platform.config_file(
-        f"openbao-{name}", render_openbao_hcl(name, b.member_names, b.seal_key_id), parent
+        f"openbao-{name}",
+        render_openbao_hcl(name, b.member_names, b.seal_key_id, _edge_subnet(platform)),
+        parent,
     )
     health_url = f"http://127.0.0.1:{OPENBAO_PORT}/v1/sys/health?standbyok=true&uninitcode=200&sealedcode=200"
     spec = ServiceSpec(

@@ -14,11 +14,14 @@ def _q(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def render_openbao_hcl(member: str, members: list[str], seal_key_id: str) -> str:
+def render_openbao_hcl(member: str, members: list[str], seal_key_id: str, proxy_subnet: str | None) -> str:
     """`member` is this node (e.g. bao-2); `members` is every raft member's service name.
 
     TLS ends at Caddy; between members traffic stays on the encrypted core overlay, so the
     listener is plain HTTP. The static seal reads its key from a Swarm secret file.
+    `proxy_subnet`: the edge overlay's subnet, where Caddy connects from; X-Forwarded-For is
+    trusted from there only. Without one (Swarm picks the subnet) it is trusted from nowhere:
+    any task on a shared overlay could otherwise claim an address it does not have.
     """
     if member not in members:
         raise ValueError(f"{member} is not one of {members}")
@@ -33,8 +36,14 @@ def render_openbao_hcl(member: str, members: list[str], seal_key_id: str) -> str
         f'  address = "0.0.0.0:{OPENBAO_PORT}"',
         f'  cluster_address = "0.0.0.0:{CLUSTER_PORT}"',
         "  tls_disable = true",
-        "  # Caddy terminates TLS and forwards the client address.",
-        '  x_forwarded_for_authorized_addrs = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"',
+        *(
+            [
+                "  # Caddy terminates TLS and forwards the client address: trusted from the edge overlay only.",
+                f"  x_forwarded_for_authorized_addrs = {_q(proxy_subnet)}",
+            ]
+            if proxy_subnet
+            else []
+        ),
         "}",
         "",
         'storage "raft" {',

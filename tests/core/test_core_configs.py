@@ -189,3 +189,21 @@ def test_caddy_routes_core_uis_and_dns_has_records(stack_run: mockrun.Run) -> No
     # Routed services are reachable by Caddy on the edge overlay.
     for svc in ("keycloak", "grafana", "portainer", *members):
         assert "net-edge-id" in {n["id"] for n in task(stack_run, svc)["networksAdvanceds"]}, svc
+
+
+def _listener(stack: str) -> dict[str, object]:
+    run = evaluate(stack)
+    cfg = run.one("docker:index/serviceConfig:ServiceConfig", "openbao-bao-1")
+    doc = hcl2.loads(mockrun.b64decode(cfg.inputs["data"]))
+    [block] = doc["listener"]
+    # python-hcl2 keeps the quotes of block labels and strings in some versions.
+    [(label, body)] = [(k.strip('"'), v) for k, v in block.items()]
+    assert label == "tcp"
+    return {k: v.strip('"') if isinstance(v, str) else v for k, v in body.items()}
+
+
+def test_openbao_trusts_x_forwarded_for_only_from_the_edge_overlay() -> None:
+    """Caddy connects from the edge overlay; any other task on a shared overlay must not be
+    able to claim another client address (audit log, CIDR-bound tokens)."""
+    assert _listener("enterprise")["x_forwarded_for_authorized_addrs"] == "10.210.0.0/24"
+    assert "x_forwarded_for_authorized_addrs" not in _listener("staging")  # Swarm picks the subnet
