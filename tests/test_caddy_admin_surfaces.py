@@ -16,7 +16,7 @@ from tests.conftest import STACKS, evaluate
 from tests.fleet.fleethelp import CONFIG_TYPE
 from tools import mockrun
 
-ALLOW = {"staging": ["127.0.0.1/32", "172.17.0.1/32"], "enterprise": ["10.40.0.0/24"]}
+ALLOW = {"staging": ["127.0.0.1/32", "172.18.0.1/32"], "enterprise": ["10.40.0.0/24"]}
 
 
 def _adapt(caddyfile: str, tmp: Path) -> dict[str, Any]:
