@@ -37,14 +37,16 @@ base = foundation(cfg, plan.placements)
 edge = EdgeLayer(base.platform, base.secrets, plan.edge, list(plan.routes), base.opts)
 
 # Data: Postgres + AGE (databases, roles, extensions, graph) and Kafka with topics.
-data = DataLayer(base.platform, base.secrets, plan.data, base.opts)
+data = DataLayer(base.platform, cfg.data, base.secrets, plan.data, base.opts)
 
 # Engine shards (refuses an unacknowledged re-shard at preview; exports shardEndpoints etc.).
-shards = ShardsLayer(base.platform, base.secrets, plan.shards, base.opts)
+shards = ShardsLayer(base.platform, cfg.shards, base.secrets, plan.shards, base.opts)
 
 # Core: OpenBao, Keycloak, Portainer, LGTM (scraping what the layers declare), wired together.
 core = CoreLayer(
     base.platform,
+    cfg.core,
+    cfg.integrations,
     base.secrets,
     plan.core,
     edge.outputs,
@@ -56,7 +58,7 @@ core = CoreLayer(
 
 # agent-utilities tier, MCP connector fleet, UIs: config.json rendered from all of the above.
 fleet = FleetLayer(
-    base.platform, base.secrets, plan.fleet, data.outputs, core.outputs, shards.outputs, base.opts
+    base.platform, cfg, base.secrets, plan.fleet, data.outputs, core.outputs, shards.outputs, base.opts
 )
 
 # 9. The topology manifest for graph-os (posted when agent-os:inventory.topology.post).

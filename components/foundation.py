@@ -54,7 +54,7 @@ def foundation(cfg: StackConfig, placements: Sequence[Placement]) -> Foundation:
     networks = Networks(cfg, layers_in_use(cfg), opts)
     return Foundation(
         docker=docker_provider,
-        platform=Platform(cfg=cfg, networks=networks.networks),
+        platform=Platform.of(cfg, networks.networks),
         secrets=secrets,
         opts=opts,
         day0=day0,

@@ -14,11 +14,12 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from components.config.shards import Sizing
+from components.config.shards import ShardsConfig, Sizing
 from components.config.swarm import Layer
 from components.model import Placement
 from components.observability import Telemetry
 from components.swarm import HealthCheck, Platform, ServiceSpec, TmpfsMount, VolumeMount, swarm_service
+from components.swarm.context import ShardsPlatform
 from components.swarm.entrypoint import ENV_VAR, SCRIPT_PATH, Entrypoint, SecretEnv, secrets_entrypoint
 from components.swarm.secretvalues import StackSecrets
 from shards import guard
@@ -72,14 +73,14 @@ class ShardsOutputs:
 
 
 def shard_spec(
-    platform: Platform, shard: ShardAddress, placement: Placement, auth: SecretEnv, entry: Entrypoint
+    platform: ShardsPlatform, shard: ShardAddress, placement: Placement, auth: SecretEnv, entry: Entrypoint
 ) -> ServiceSpec:
     """One engine shard. `auth` is required: a shard without the shared secret refuses to
     start, so no spec can be built without the secret file and its env export."""
     host, rpc = host_and_port(shard.endpoint)
     if host != shard.service:
         raise ValueError(f"shard {shard.n}: service {shard.service!r} is not the endpoint host {host!r}")
-    s = platform.cfg.shards
+    s = platform.shards
     wrapped = entry.wrap([auth], uid=USER, gid=USER)
     spec = ServiceSpec(
         placement=placement,
@@ -126,13 +127,15 @@ def _require_auth(spec: ServiceSpec, auth: SecretEnv) -> None:
 class ShardsLayer(pulumi.ComponentResource):
     def __init__(
         self,
-        platform: Platform,
+        shared: Platform,
+        config: ShardsConfig,
         secrets: StackSecrets,
         plan: ShardsPlan,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("agent-os:shards:Shards", "shards", None, opts)
-        s = platform.cfg.shards
+        platform = ShardsPlatform.on(shared, config)
+        s = config
         eps, sizing = plan.endpoints, plan.sizing
 
         # Re-shard guard, during program evaluation: raises pulumi.RunError (at preview)

@@ -83,7 +83,7 @@ def grafana_spec(
 ) -> ServiceSpec:
     secrets = [SecretFile(secret=admin_password, target=ADMIN_PASSWORD_FILE, uid=GRAFANA_UID)]
     env: dict[str, pulumi.Input[str]] = {
-        "GF_SERVER_ROOT_URL": f"https://{platform.cfg.edge.host(GRAFANA_HOST)}/",
+        "GF_SERVER_ROOT_URL": f"https://{platform.edge.host(GRAFANA_HOST)}/",
         "GF_SECURITY_ADMIN_USER": "admin",
         "GF_SECURITY_ADMIN_PASSWORD__FILE": ADMIN_PASSWORD_FILE,
         "GF_ANALYTICS_REPORTING_ENABLED": "false",

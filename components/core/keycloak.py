@@ -14,9 +14,10 @@ import pulumi_postgresql as postgresql
 from ..config.swarm import Layer
 from ..data.layer import DataOutputs
 from ..model import Placement
-from ..swarm import HealthCheck, Platform, Probe, ServiceSpec, readiness_gate, swarm_service
+from ..swarm import HealthCheck, Probe, ServiceSpec, readiness_gate, swarm_service
 from ..swarm.adminpassword import admin_password_step
 from ..swarm.adminscript import admin_script
+from ..swarm.context import CorePlatform
 from ..swarm.entrypoint import SecretEnv, secrets_entrypoint
 from .outputs import KeycloakOutputs
 from .plan import (
@@ -54,12 +55,12 @@ def _slug(role: str) -> str:
     return role.replace(":", "-")
 
 
-def public_url(platform: Platform) -> str:
-    return f"https://{platform.cfg.edge.host(SSO_HOST)}"
+def public_url(platform: CorePlatform) -> str:
+    return f"https://{platform.edge.host(SSO_HOST)}"
 
 
-def issuer(platform: Platform) -> str:
-    return f"{public_url(platform)}/realms/{platform.cfg.core.keycloak.realm}"
+def issuer(platform: CorePlatform) -> str:
+    return f"{public_url(platform)}/realms/{platform.core.keycloak.realm}"
 
 
 def internal_url() -> str:
@@ -68,9 +69,9 @@ def internal_url() -> str:
 
 
 def keycloak_database(
-    platform: Platform, data: DataOutputs, password: pulumi.Output[str], parent: pulumi.Resource
+    platform: CorePlatform, data: DataOutputs, password: pulumi.Output[str], parent: pulumi.Resource
 ) -> postgresql.Database:
-    kc = platform.cfg.core.keycloak
+    kc = platform.core.keycloak
     opts = pulumi.ResourceOptions(parent=parent, provider=data.postgres_provider)
     role = postgresql.Role("role-keycloak", name=kc.db_role, login=True, password=password, opts=opts)
     # From template1 with AGE already in it (data layer): Keycloak's migrations drop things.
@@ -81,7 +82,7 @@ def keycloak_database(
 
 
 def keycloak_service(
-    platform: Platform,
+    platform: CorePlatform,
     placement: Placement,
     data: DataOutputs,
     database: postgresql.Database,
@@ -89,7 +90,7 @@ def keycloak_service(
     admin_password: pulumi.Output[str],
     parent: pulumi.Resource,
 ) -> docker.Service:
-    kc = platform.cfg.core.keycloak
+    kc = platform.core.keycloak
     # Keycloak reads no *_FILE variables: the with-secrets entrypoint exports the files.
     entry = secrets_entrypoint(platform, "keycloak", parent)
     wrapped = entry.wrap(
@@ -163,7 +164,7 @@ def keycloak_service(
 
 
 def keycloak_provider(
-    platform: Platform,
+    platform: CorePlatform,
     admin_password: pulumi.Output[str],
     after: list[pulumi.Resource],
     root_ca_pem: pulumi.Output[str],
@@ -172,17 +173,16 @@ def keycloak_provider(
     """Gate on the realm discovery document through Caddy, bring the master admin's password
     to the configured one (a rotation: keycloakctl.py), then a provider configured from
     preview-known config (URL) and the admin password secret; no login at configure time."""
-    cfg = platform.cfg
-    kc = cfg.core.keycloak
-    acc = cfg.access
+    kc = platform.core.keycloak
+    acc = platform.access
     url = (kc.admin_url or public_url(platform)).rstrip("/")
     resolve = None
     if not kc.admin_url:
-        resolve = f"{cfg.edge.host(SSO_HOST)}:443:{cfg.edge.ingress_addresses[0]}"
+        resolve = f"{platform.edge.host(SSO_HOST)}:443:{platform.edge.ingress_addresses[0]}"
     gate = readiness_gate(
         "keycloak-ready",
         "Keycloak",
-        Probe.http(f"{url}/realms/master/.well-known/openid-configuration", cfg.trust, resolve),
+        Probe.http(f"{url}/realms/master/.well-known/openid-configuration", platform.trust, resolve),
         acc,
         after,
         parent,
@@ -192,9 +192,9 @@ def keycloak_provider(
         f"{KEYCLOAKCTL} password",
         {
             "KC_ADMIN_URL": url,
-            "KC_ADMIN_CONNECT": "" if kc.admin_url else cfg.edge.ingress_addresses[0],
-            "KC_ADMIN_INSECURE": "1" if cfg.trust.insecure else "0",
-            "KC_ADMIN_CA_FILE": cfg.trust.ca_file,
+            "KC_ADMIN_CONNECT": "" if kc.admin_url else platform.edge.ingress_addresses[0],
+            "KC_ADMIN_INSECURE": "1" if platform.trust.insecure else "0",
+            "KC_ADMIN_CA_FILE": platform.trust.ca_file,
             "KC_ADMIN_USER": kc.admin_user,
             "KC_ADMIN_PASSWORD": admin_password,
         },
@@ -211,7 +211,7 @@ def keycloak_provider(
         password=admin_password,
         initial_login=False,
         client_timeout=kc.client_timeout_seconds,
-        tls_insecure_skip_verify=cfg.trust.insecure,
+        tls_insecure_skip_verify=platform.trust.insecure,
         # Your own root (access.caFile), else the stack's Caddy root itself.
         root_ca_certificate=Path(acc.ca_file).read_text() if acc.ca_file else root_ca_pem,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[gate, rotate]),
@@ -233,7 +233,7 @@ class KeycloakRealm(pulumi.ComponentResource):
 
     def __init__(
         self,
-        platform: Platform,
+        platform: CorePlatform,
         provider: keycloak.Provider,
         secrets: ClientSecrets,
         webui_origins: list[str],
@@ -244,8 +244,7 @@ class KeycloakRealm(pulumi.ComponentResource):
         super().__init__(
             "agent-os:core:KeycloakRealm", "keycloak-realm", None, pulumi.ResourceOptions(parent=parent)
         )
-        cfg = platform.cfg
-        kc = cfg.core.keycloak
+        kc = platform.core.keycloak
         opts = pulumi.ResourceOptions(parent=self, provider=provider)
         self.realm = keycloak.Realm(
             f"realm-{kc.realm}",
@@ -268,7 +267,7 @@ class KeycloakRealm(pulumi.ComponentResource):
             )
 
         def origin(host: str) -> str:
-            return f"https://{cfg.edge.host(host)}"
+            return f"https://{platform.edge.host(host)}"
 
         self.clients: dict[str, keycloak.openid.Client] = {}
         self.clients[API_CLIENT] = keycloak.openid.Client(
@@ -403,13 +402,13 @@ class KeycloakRealm(pulumi.ComponentResource):
         self.register_outputs({"realm": kc.realm})
 
 
-def keycloak_outputs(platform: Platform, realm: KeycloakRealm, secrets: ClientSecrets) -> KeycloakOutputs:
+def keycloak_outputs(platform: CorePlatform, realm: KeycloakRealm, secrets: ClientSecrets) -> KeycloakOutputs:
     iss = issuer(platform)
     return KeycloakOutputs(
         issuer=iss,
         jwks_uri=f"{iss}/protocol/openid-connect/certs",
-        internal_jwks_uri=f"{internal_url()}/realms/{platform.cfg.core.keycloak.realm}/protocol/openid-connect/certs",
-        realm=platform.cfg.core.keycloak.realm,
+        internal_jwks_uri=f"{internal_url()}/realms/{platform.core.keycloak.realm}/protocol/openid-connect/certs",
+        realm=platform.core.keycloak.realm,
         api_client_id=API_CLIENT,
         webui_client_id=WEBUI_CLIENT,
         webui_svc_client_id=WEBUI_SVC_CLIENT,

@@ -10,10 +10,13 @@ import pulumi
 import pulumi_docker as docker
 
 from ..config import NAMESPACE
+from ..config.core import CoreConfig
+from ..config.integrations import Integrations
 from ..data.layer import DataOutputs
 from ..edge.layer import EdgeOutputs
 from ..observability import Telemetry
 from ..swarm import Platform
+from ..swarm.context import CorePlatform
 from ..swarm.secretvalues import StackSecrets
 from .keycloak import (
     GRAFANA_CLIENT,
@@ -50,7 +53,9 @@ __all__ = ["CoreLayer", "CoreOutputs"]
 class CoreLayer(pulumi.ComponentResource):
     def __init__(
         self,
-        platform: Platform,
+        shared: Platform,
+        config: CoreConfig,
+        integrations: Integrations,
         secrets: StackSecrets,
         plan: CorePlan,
         edge: EdgeOutputs,
@@ -61,9 +66,9 @@ class CoreLayer(pulumi.ComponentResource):
     ) -> None:
         """`connectors`: (name, image) of the fleet's connectors, which GitOps must not rerun."""
         super().__init__("agent-os:core:Core", "core", None, opts)
-        cfg = platform.cfg
-        on = cfg.integrations
-        kc_cfg = cfg.core.keycloak
+        platform = CorePlatform.on(shared, config, integrations)
+        on = platform.integrations
+        kc_cfg = platform.core.keycloak
         # Admin endpoints are reached through Caddy: every gate also waits for the edge.
         edge_ready: list[pulumi.Resource] = [edge.caddy, edge.dns_ready]
 
@@ -109,7 +114,7 @@ class CoreLayer(pulumi.ComponentResource):
         openbao_out: OpenBaoOutputs | None = None
         docker_secrets: dict[str, docker.Secret] = {}
         if plan.openbao:
-            b = cfg.core.openbao
+            b = platform.core.openbao
             adopt = pulumi.Config(NAMESPACE).get_secret("openbaoRootToken")
             self.openbao = openbao_cluster(
                 platform, plan.openbao, secrets.value("openbaoSealSecret"), adopt, edge_ready, self
@@ -172,7 +177,7 @@ class CoreLayer(pulumi.ComponentResource):
                 secrets.value("portainerAgentSecret"),
                 connectors,
             )
-            portainer_url = f"https://{cfg.edge.host(PORTAINER_HOST)}"
+            portainer_url = f"https://{platform.edge.host(PORTAINER_HOST)}"
         else:
             pulumi.log.warn(
                 "agent-os: integrations.portainer is off: no Portainer UI or GitOps stacks.", self

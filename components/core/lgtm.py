@@ -10,7 +10,8 @@ import pulumi
 import pulumi_docker as docker
 
 from ..observability import Telemetry
-from ..swarm import Platform, ServiceSpec, swarm_service
+from ..swarm import ServiceSpec, swarm_service
+from ..swarm.context import CorePlatform
 from .alertmanager import alertmanager_spec
 from .cadvisor import cadvisor_spec
 from .grafana import GrafanaSso, grafana_spec
@@ -43,7 +44,7 @@ from .tempo import tempo_spec
 class Lgtm:
     def __init__(
         self,
-        platform: Platform,
+        platform: CorePlatform,
         plan: LgtmPlan,
         telemetry: Sequence[Telemetry],
         events_token: pulumi.Output[str],
@@ -51,7 +52,7 @@ class Lgtm:
         sso: GrafanaSso | None,
         parent: pulumi.Resource,
     ) -> None:
-        lg = platform.cfg.core.lgtm
+        lg = platform.core.lgtm
         webhooks = [t.webhook for t in telemetry if t.webhook]
         if len(webhooks) != 1:
             raise ValueError(f"Alertmanager needs exactly one webhook among the telemetry, got {webhooks}")

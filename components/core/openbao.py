@@ -22,7 +22,6 @@ from ..model import Placement
 from ..swarm import (
     ConfigFile,
     HealthCheck,
-    Platform,
     Probe,
     SecretFile,
     ServiceSpec,
@@ -31,6 +30,7 @@ from ..swarm import (
     swarm_service,
 )
 from ..swarm.adminscript import admin_script
+from ..swarm.context import CorePlatform
 from .openbao_hcl import CONFIG_DIR, DATA_DIR, SEAL_KEY_FILE, render_openbao_hcl
 from .plan import OPENBAO_ALIAS, OPENBAO_HOST, OPENBAO_PORT
 
@@ -49,17 +49,17 @@ def seal_key(seed: pulumi.Input[str]) -> pulumi.Output[str]:
     )
 
 
-def admin_url(platform: Platform) -> str:
-    b = platform.cfg.core.openbao
-    return (b.admin_url or f"https://{platform.cfg.edge.host(OPENBAO_HOST)}").rstrip("/")
+def admin_url(platform: CorePlatform) -> str:
+    b = platform.core.openbao
+    return (b.admin_url or f"https://{platform.edge.host(OPENBAO_HOST)}").rstrip("/")
 
 
-def _resolve(platform: Platform, url: str) -> str | None:
+def _resolve(platform: CorePlatform, url: str) -> str | None:
     """Pin the route's name to the first ingress address when going through Caddy."""
-    if platform.cfg.core.openbao.admin_url:
+    if platform.core.openbao.admin_url:
         return None
     host = url.split("://", 1)[1].split("/", 1)[0]
-    return f"{host}:443:{platform.cfg.edge.ingress_addresses[0]}"
+    return f"{host}:443:{platform.edge.ingress_addresses[0]}"
 
 
 # Every member answers to OPENBAO_ALIAS too: in-cluster clients reach whichever members
@@ -71,16 +71,16 @@ def internal_url() -> str:
     return f"http://{MEMBERS_ALIAS}:{OPENBAO_PORT}"
 
 
-def _edge_subnet(platform: Platform) -> str | None:
+def _edge_subnet(platform: CorePlatform) -> str | None:
     """The edge overlay's configured subnet (Caddy's side of every member), if any."""
-    net = platform.cfg.swarm.networks.get(Layer.EDGE)
+    net = platform.swarm.networks.get(Layer.EDGE)
     return net.subnet if net else None
 
 
 def member_service(
-    platform: Platform, placement: Placement, seal_secret: docker.Secret, parent: pulumi.Resource
+    platform: CorePlatform, placement: Placement, seal_secret: docker.Secret, parent: pulumi.Resource
 ) -> docker.Service:
-    b = platform.cfg.core.openbao
+    b = platform.core.openbao
     name = placement.service
     hcl = platform.config_file(
         f"openbao-{name}",
@@ -291,7 +291,7 @@ class OpenBaoCluster:
 
 
 def openbao_cluster(
-    platform: Platform,
+    platform: CorePlatform,
     members: tuple[Placement, ...],
     seal_seed: pulumi.Output[str],
     adopt_token: pulumi.Output[str] | None,
@@ -299,9 +299,8 @@ def openbao_cluster(
     parent: pulumi.Resource,
 ) -> OpenBaoCluster:
     """Members, then: reachable gate -> init (once) -> unsealed gate."""
-    cfg = platform.cfg
-    b = cfg.core.openbao
-    acc = cfg.access
+    b = platform.core.openbao
+    acc = platform.access
     seal_secret = platform.secret("openbao-seal-key", seal_key(seal_seed), parent)
     services = [member_service(platform, m, seal_secret, parent) for m in members]
     url = admin_url(platform)
@@ -310,7 +309,7 @@ def openbao_cluster(
         "openbao-reachable",
         "OpenBao API (answering, sealed or not)",
         Probe.http(
-            f"{url}/v1/sys/health?standbyok=true&uninitcode=200&sealedcode=200", platform.cfg.trust, resolve
+            f"{url}/v1/sys/health?standbyok=true&uninitcode=200&sealedcode=200", platform.trust, resolve
         ),
         acc,
         [*services, *after],
@@ -353,7 +352,7 @@ def openbao_cluster(
     unsealed = readiness_gate(
         "openbao-unsealed",
         "OpenBao (initialised, unsealed, active or standby)",
-        Probe.http(f"{url}/v1/sys/health?standbyok=true", platform.cfg.trust, resolve),
+        Probe.http(f"{url}/v1/sys/health?standbyok=true", platform.trust, resolve),
         acc,
         [init],
         parent,
@@ -361,22 +360,22 @@ def openbao_cluster(
     return OpenBaoCluster(services, reachable, init, unsealed, root_token, recovery)
 
 
-def admin_env(platform: Platform) -> dict[str, str]:
+def admin_env(platform: CorePlatform) -> dict[str, str]:
     """What baoctl.py needs to reach OpenBao (no secrets)."""
     url = admin_url(platform)
     resolve = _resolve(platform, url)
     return {
         "BAO_URL": url,
         "BAO_CONNECT": resolve.rsplit(":", 1)[1] if resolve else "",
-        "BAO_INSECURE": "1" if platform.cfg.trust.insecure else "0",
-        "BAO_CA_FILE": platform.cfg.trust.ca_file,
-        "BAO_INIT_REPLY_FILE": init_reply_file(platform.cfg.stack),
+        "BAO_INSECURE": "1" if platform.trust.insecure else "0",
+        "BAO_CA_FILE": platform.trust.ca_file,
+        "BAO_INIT_REPLY_FILE": init_reply_file(platform.stack),
         "BAO_ADMIN_MOUNT": ADMIN_MOUNT,
     }
 
 
 def openbao_admin(
-    platform: Platform,
+    platform: CorePlatform,
     cluster: OpenBaoCluster,
     adopt_token: pulumi.Output[str] | None,
     login: AdminLogin,
@@ -386,7 +385,7 @@ def openbao_admin(
     root token, which is then revoked. Runs again when the policy or any setting changes; with
     nothing to change it needs no root token. Root token: agent-os:openbaoRootToken when set
     (a token generated with the recovery keys, README), else the one from init."""
-    b = platform.cfg.core.openbao
+    b = platform.core.openbao
     env = {
         **admin_env(platform),
         "BAO_ADMIN_ROLE": ADMIN_ROLE,
@@ -413,7 +412,7 @@ def openbao_admin(
 
 
 def vault_provider(
-    platform: Platform, cluster: OpenBaoCluster, admin: OpenBaoAdmin, parent: pulumi.Resource
+    platform: CorePlatform, cluster: OpenBaoCluster, admin: OpenBaoAdmin, parent: pulumi.Resource
 ) -> vault.Provider:
     """Address is preview-known config. The provider logs in with the admin AppRole (never the
     root token, which openbao-admin revokes) and uses that short-lived token directly. Its
@@ -439,8 +438,8 @@ def vault_provider(
         skip_child_token=True,
         skip_get_vault_version=True,
         vault_version_override=VAULT_API_VERSION,
-        skip_tls_verify=platform.cfg.trust.insecure,
-        ca_cert_file=platform.cfg.trust.ca_file,
+        skip_tls_verify=platform.trust.insecure,
+        ca_cert_file=platform.trust.ca_file,
         max_retries=5,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[cluster.unsealed, admin.step]),
     )
@@ -452,7 +451,7 @@ class OpenBaoConfig(pulumi.ComponentResource):
 
     def __init__(
         self,
-        platform: Platform,
+        platform: CorePlatform,
         provider: vault.Provider,
         entries: Mapping[str, KvEntry],
         role_id: pulumi.Output[str],
@@ -462,7 +461,7 @@ class OpenBaoConfig(pulumi.ComponentResource):
         super().__init__(
             "agent-os:core:OpenBaoConfig", "openbao-config", None, pulumi.ResourceOptions(parent=parent)
         )
-        b = platform.cfg.core.openbao
+        b = platform.core.openbao
         opts = pulumi.ResourceOptions(parent=self, provider=provider)
         self.kv = vault.Mount(
             "kv",

@@ -21,7 +21,6 @@ from ..model import Placement
 from ..swarm import (
     BindMount,
     HealthCheck,
-    Platform,
     Probe,
     SecretFile,
     ServiceSpec,
@@ -31,6 +30,7 @@ from ..swarm import (
 )
 from ..swarm.adminpassword import admin_password_step
 from ..swarm.adminscript import admin_script
+from ..swarm.context import CorePlatform
 from ..swarm.entrypoint import Entrypoint, SecretEnv, secrets_entrypoint
 from .plan import PORTAINER_AGENT_PORT as AGENT_PORT
 from .plan import PORTAINER_HOST, PORTAINER_HTTP_PORT
@@ -53,13 +53,13 @@ SERVER_BINARY = "/portainer"
 
 
 def agent_service(
-    platform: Platform,
+    platform: CorePlatform,
     placement: Placement,
     entry: Entrypoint,
     agent_secret: docker.Secret,
     parent: pulumi.Resource,
 ) -> docker.Service:
-    p = platform.cfg.core.portainer
+    p = platform.core.portainer
     # Secret mode: the agent verifies every request's signature against AGENT_SECRET (no
     # trust-on-first-use association, no 72-hour unassociated shutdown).
     wrapped = entry.wrap(
@@ -86,7 +86,7 @@ def agent_service(
 
 
 def server_service(
-    platform: Platform,
+    platform: CorePlatform,
     placement: Placement,
     agent: Placement,
     admin_password: pulumi.Output[str],
@@ -94,7 +94,7 @@ def server_service(
     agent_secret: docker.Secret,
     parent: pulumi.Resource,
 ) -> docker.Service:
-    p = platform.cfg.core.portainer
+    p = platform.core.portainer
     secret = platform.secret("portainer-admin-password", admin_password, parent)
     # The server signs each agent request with AGENT_SECRET (the agents' shared secret).
     wrapped = entry.wrap(
@@ -142,23 +142,22 @@ class Portainer:
 
 
 def _api_env(
-    platform: Platform, admin_password: pulumi.Output[str]
+    platform: CorePlatform, admin_password: pulumi.Output[str]
 ) -> tuple[str, dict[str, pulumi.Input[str]]]:
-    cfg = platform.cfg
-    p = cfg.core.portainer
-    url = (p.admin_url or f"https://{cfg.edge.host(PORTAINER_HOST)}").rstrip("/")
+    p = platform.core.portainer
+    url = (p.admin_url or f"https://{platform.edge.host(PORTAINER_HOST)}").rstrip("/")
     return url, {
         "PT_URL": url,
-        "PT_CONNECT": "" if p.admin_url else cfg.edge.ingress_addresses[0],
-        "PT_INSECURE": "1" if cfg.trust.insecure else "0",
-        "PT_CA_FILE": cfg.trust.ca_file,
+        "PT_CONNECT": "" if p.admin_url else platform.edge.ingress_addresses[0],
+        "PT_INSECURE": "1" if platform.trust.insecure else "0",
+        "PT_CA_FILE": platform.trust.ca_file,
         "PT_USER": p.admin_user,
         "PT_PASSWORD": admin_password,
     }
 
 
 def portainer(
-    platform: Platform,
+    platform: CorePlatform,
     plan: tuple[Placement, Placement],  # (agent, server)
     admin_password: pulumi.Output[str],
     sso: dict[str, str] | None,
@@ -174,7 +173,6 @@ def portainer(
     `after` gates the API; `sso_after` (the Keycloak realm with the portainer client) gates
     only the SSO step, so the admin API and GitOps never wait for Keycloak.
     `agent_secret`: the shared AGENT_SECRET (stack secret `portainerAgentSecret`)."""
-    cfg = platform.cfg
     agent_at, server_at = plan
     shared = platform.secret("portainer-agent-secret", agent_secret, parent)
     entry = secrets_entrypoint(platform, "portainer", parent)
@@ -183,14 +181,14 @@ def portainer(
     url, env = _api_env(platform, admin_password)
     resolve = (
         None
-        if cfg.core.portainer.admin_url
-        else f"{cfg.edge.host(PORTAINER_HOST)}:443:{cfg.edge.ingress_addresses[0]}"
+        if platform.core.portainer.admin_url
+        else f"{platform.edge.host(PORTAINER_HOST)}:443:{platform.edge.ingress_addresses[0]}"
     )
     gate = readiness_gate(
         "portainer-ready",
         "Portainer API",
-        Probe.http(f"{url}/api/system/status", cfg.trust, resolve),
-        cfg.access,
+        Probe.http(f"{url}/api/system/status", platform.trust, resolve),
+        platform.access,
         [server, agent, *after],
         parent,
     )
@@ -209,8 +207,8 @@ def portainer(
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[gate, rotate, *sso_after]),
         )
     gitops = None
-    if cfg.integrations.gitops:
-        g = cfg.core.portainer.gitops
+    if platform.integrations.gitops:
+        g = platform.core.portainer.gitops
         public = json.dumps(
             {
                 "stack_name": g.stack_name,
@@ -245,12 +243,12 @@ def portainer(
 
 
 def portainer_sso_settings(
-    platform: Platform, public_sso: str, internal_sso: str, realm: str, client_id: str
+    platform: CorePlatform, public_sso: str, internal_sso: str, realm: str, client_id: str
 ) -> dict[str, str]:
     """Browser goes to the public URL; token/userinfo go over the core overlay."""
     base_pub = f"{public_sso}/realms/{realm}/protocol/openid-connect"
     base_int = f"{internal_sso}/realms/{realm}/protocol/openid-connect"
-    origin = f"https://{platform.cfg.edge.host(PORTAINER_HOST)}"
+    origin = f"https://{platform.edge.host(PORTAINER_HOST)}"
     return {
         "client_id": client_id,
         "authorization_uri": f"{base_pub}/auth",

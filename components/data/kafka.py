@@ -14,12 +14,12 @@ from ..model import Placement
 from ..swarm import (
     ConfigFile,
     HealthCheck,
-    Platform,
     ServiceSpec,
     TmpfsMount,
     VolumeMount,
     swarm_service,
 )
+from ..swarm.context import DataPlatform
 from .plan import CLIENT_PORT, CONTROLLER_PORT, broker_name
 
 BIN = "/opt/kafka/bin"
@@ -75,8 +75,8 @@ def heap_mb(k: KafkaConfig) -> int:
     return max(256, k.resources.memory_bytes // 2 // 1024**2)
 
 
-def broker(platform: Platform, placement: Placement, n: int, parent: pulumi.Resource) -> docker.Service:
-    k = platform.cfg.data.kafka
+def broker(platform: DataPlatform, placement: Placement, n: int, parent: pulumi.Resource) -> docker.Service:
+    k = platform.data.kafka
     spec = ServiceSpec(
         placement=placement,
         image=platform.image("kafka"),
@@ -134,13 +134,13 @@ def init_script(bs: str) -> str:
 
 
 def kafka_init(
-    platform: Platform,
+    platform: DataPlatform,
     placement: Placement,
     bootstrap: str,
     after: list[docker.Service],
     parent: pulumi.Resource,
 ) -> docker.Service:
-    k = platform.cfg.data.kafka
+    k = platform.data.kafka
     topics_cfg = platform.config_file("kafka-topics", topics_file(k), parent)
     script_cfg = platform.config_file("kafka-init-script", init_script(bootstrap), parent)
     spec = ServiceSpec(

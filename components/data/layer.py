@@ -8,7 +8,9 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_postgresql as postgresql
 
+from ..config.data import DataConfig
 from ..swarm import Platform
+from ..swarm.context import DataPlatform
 from ..swarm.secretvalues import StackSecrets
 from .kafka import broker, kafka_init, topics
 from .plan import GRAPH, KG_DB, STATE_DB, DataPlan
@@ -43,19 +45,20 @@ class DataOutputs:
 class DataLayer(pulumi.ComponentResource):
     def __init__(
         self,
-        platform: Platform,
+        shared: Platform,
+        config: DataConfig,
         secrets: StackSecrets,
         plan: DataPlan,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("agent-os:data:Data", "data", None, opts)
-        cfg = platform.cfg
+        platform = DataPlatform.on(shared, config)
         su_password = secrets.value("postgresPassword")
         app_password = secrets.value("agentDbPassword")
         self.postgres = postgres_service(platform, plan.postgres, su_password, self)
         gate_after: list[pulumi.Resource] = [self.postgres]
         self.tunnel: docker.Container | None = None
-        if cfg.access.admin_tunnel:
+        if platform.access.admin_tunnel:
             self.tunnel = admin_tunnel(platform, plan.postgres, self)
             gate_after.append(self.tunnel)
         self.admin = postgres_admin(platform, plan.postgres, su_password, gate_after, self)
@@ -67,11 +70,11 @@ class DataLayer(pulumi.ComponentResource):
             self.brokers = [broker(platform, p, n, self) for n, p in enumerate(plan.brokers, start=1)]
             self.kafka_init = kafka_init(platform, plan.kafka_init, plan.kafka_bootstrap, self.brokers, self)
 
-        k = cfg.data.kafka
+        k = platform.data.kafka
         self.outputs = DataOutputs(
             postgres_host=self.admin.host,
             postgres_port=self.admin.port,
-            app_role=cfg.data.postgres.app_role,
+            app_role=platform.data.postgres.app_role,
             app_password=app_password,
             kg_database=KG_DB,
             state_database=STATE_DB,
@@ -80,8 +83,8 @@ class DataLayer(pulumi.ComponentResource):
             databases=self.databases,
             kafka_bootstrap=plan.kafka_bootstrap,
             kafka_ready=self.kafka_init,
-            topics=[t.name for t in topics(k)] if cfg.integrations.kafka else [],
-            topic_partitions={t.name: t.partitions for t in topics(k)} if cfg.integrations.kafka else {},
+            topics=[t.name for t in topics(k)] if plan.brokers else [],
+            topic_partitions={t.name: t.partitions for t in topics(k)} if plan.brokers else {},
         )
         self.register_outputs(
             {

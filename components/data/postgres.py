@@ -14,7 +14,6 @@ from ..config.swarm import Layer
 from ..model import Placement
 from ..swarm import (
     HealthCheck,
-    Platform,
     Probe,
     SecretFile,
     ServiceSpec,
@@ -22,6 +21,7 @@ from ..swarm import (
     readiness_gate,
     swarm_service,
 )
+from ..swarm.context import DataPlatform, Platform
 from .plan import GRAPH, KG_DB, STATE_DB
 from .sql import create_graph_sql, tenant_rls_sql
 
@@ -29,9 +29,12 @@ PASSWORD_FILE = "/run/secrets/postgres_password"
 
 
 def postgres_service(
-    platform: Platform, placement: Placement, superuser_password: pulumi.Output[str], parent: pulumi.Resource
+    platform: DataPlatform,
+    placement: Placement,
+    superuser_password: pulumi.Output[str],
+    parent: pulumi.Resource,
 ) -> docker.Service:
-    pg = platform.cfg.data.postgres
+    pg = platform.data.postgres
     secret = platform.secret("postgres-password", superuser_password, parent)
     spec = ServiceSpec(
         placement=placement,
@@ -62,13 +65,13 @@ def postgres_service(
     return swarm_service(platform, spec, parent)
 
 
-def admin_tunnel(platform: Platform, postgres: Placement, parent: pulumi.Resource) -> docker.Container:
+def admin_tunnel(platform: DataPlatform, postgres: Placement, parent: pulumi.Resource) -> docker.Container:
     """A loopback-only socat on the manager into the data overlay, for the postgresql
     provider (see README "Admin access"). Not a Swarm service; publishes on 127.0.0.1.
     It resolves `pg-age` per connection, so it starts in parallel with Postgres; the
     readiness gate waits for both."""
-    acc = platform.cfg.access
-    pg = platform.cfg.data.postgres
+    acc = platform.access
+    pg = platform.data.postgres
     net = platform.networks[Layer.DATA]
     return docker.Container(
         "pg-admin-tunnel",
@@ -95,15 +98,15 @@ class PostgresOutputs:
 
 
 def postgres_admin(
-    platform: Platform,
+    platform: DataPlatform,
     postgres: Placement,
     superuser_password: pulumi.Output[str],
     after: list[pulumi.Resource],
     parent: pulumi.Resource,
 ) -> PostgresOutputs:
     """Readiness gate, then an explicit provider configured from preview-known values."""
-    acc = platform.cfg.access
-    pg = platform.cfg.data.postgres
+    acc = platform.access
+    pg = platform.data.postgres
     gate = readiness_gate(
         "postgres-ready",
         "Postgres",
@@ -141,13 +144,13 @@ class AppDatabases:
 
 
 def app_databases(
-    platform: Platform,
+    platform: DataPlatform,
     admin: PostgresOutputs,
     app_password: pulumi.Output[str],
     superuser_password: pulumi.Output[str],
     parent: pulumi.Resource,
 ) -> AppDatabases:
-    pg = platform.cfg.data.postgres
+    pg = platform.data.postgres
     opts = pulumi.ResourceOptions(parent=parent, provider=admin.provider)
     template = postgresql.Extension("ext-age-template1", name="age", database="template1", opts=opts)
     role = postgresql.Role("role-agent", name=pg.app_role, login=True, password=app_password, opts=opts)
@@ -156,7 +159,7 @@ def app_databases(
     state = postgresql.Database("db-agent-state", name=STATE_DB, owner=role.name, opts=db_opts)
     # agent_kg inherits age from template1; pgvector is created where the app uses it.
     exts = [template, postgresql.Extension("ext-vector-kg", name="vector", database=kg.name, opts=opts)]
-    acc = platform.cfg.access
+    acc = platform.access
     sql = create_graph_sql(GRAPH)
     conn = f"host={acc.postgres_host} port={acc.postgres_port} user={pg.superuser} dbname={KG_DB}"
     graph = command.local.Command(
@@ -171,6 +174,7 @@ def app_databases(
 
 def tenant_rls(
     platform: Platform,
+    app_role: str,
     app_password: pulumi.Output[str],
     after: list[pulumi.Resource],
     parent: pulumi.Resource,
@@ -178,11 +182,10 @@ def tenant_rls(
     """Tenant row-level security on every app table, in both app databases, as their owner
     (the app role). The app creates its tables when it starts, so this runs after the app
     services (`after`), and again whenever the SQL changes; the SQL is idempotent."""
-    acc = platform.cfg.access
-    pg = platform.cfg.data.postgres
+    acc = platform.access
     sql = tenant_rls_sql()
     steps = [
-        f"psql {shlex.quote(f'host={acc.postgres_host} port={acc.postgres_port} user={pg.app_role} dbname={db}')} "
+        f"psql {shlex.quote(f'host={acc.postgres_host} port={acc.postgres_port} user={app_role} dbname={db}')} "
         '-v ON_ERROR_STOP=1 -q -c "$AGENT_OS_SQL"'
         for db in (KG_DB, STATE_DB)
     ]

@@ -70,7 +70,7 @@ def root_ca_file(
         update=write,
         delete='rm -f "$CA_PATH"',
         interpreter=["/bin/sh", "-c"],
-        environment={"CA_PATH": platform.cfg.stack_root_file, "CA_PEM": cert},
+        environment={"CA_PATH": platform.stack_root_file, "CA_PEM": cert},
         opts=pulumi.ResourceOptions(parent=parent),
     )
 
@@ -82,13 +82,14 @@ def caddy(
     pem: pulumi.Output[dict[str, str]],
     parent: pulumi.Resource,
 ) -> docker.Service:
-    cfg = platform.cfg
-    c = cfg.edge.caddy
+    c = platform.edge.caddy
     cert = platform.secret("caddy-root-cert", pem.apply(lambda d: d["cert"]), parent)
     key = platform.secret("caddy-root-key", pem.apply(lambda d: d["key"]), parent)
     caddyfile = platform.config_file(
         "caddyfile",
-        render_caddyfile(routes, cfg.edge.zone, c.http_port, c.https_port, cfg.edge.admin_allowlist),
+        render_caddyfile(
+            routes, platform.edge.zone, c.http_port, c.https_port, platform.edge.admin_allowlist
+        ),
         parent,
     )
     spec = ServiceSpec(

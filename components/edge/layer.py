@@ -56,7 +56,7 @@ class EdgeLayer(pulumi.ComponentResource):
         self.dns_gate, self.dns_records = dns_records(
             platform, all_routes, password, [self.caddy, self.technitium, self.root_ca_file], self
         )
-        zone = platform.cfg.edge.zone
+        zone = platform.edge.zone
         self.outputs = EdgeOutputs(
             zone=zone,
             urls={r.host: f"https://{r.fqdn(zone)}" for r in all_routes},

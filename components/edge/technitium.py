@@ -30,8 +30,7 @@ DNSCTL = admin_script(__file__, "dnsctl.py")
 def technitium(
     platform: Platform, placement: Placement, password: pulumi.Output[str], parent: pulumi.Resource
 ) -> docker.Service:
-    cfg = platform.cfg
-    d = cfg.edge.dns
+    d = platform.edge.dns
     secret = platform.secret("technitium-admin-password", password, parent)
     spec = ServiceSpec(
         placement=placement,
@@ -42,7 +41,7 @@ def technitium(
         env={
             # Read on first start only; later changes go through the API (the admin
             # password: the `technitium-admin-password` step, components/swarm/adminpassword.py).
-            "DNS_SERVER_DOMAIN": cfg.edge.host(DNS_HOST),
+            "DNS_SERVER_DOMAIN": platform.edge.host(DNS_HOST),
             "DNS_SERVER_ADMIN_PASSWORD_FILE": "/run/secrets/technitium_admin_password",
             "DNS_SERVER_RECURSION": "AllowOnlyForPrivateNetworks",
             "DNS_SERVER_FORWARDERS": ",".join(d.forwarders),
@@ -56,11 +55,11 @@ def technitium(
 
 
 def desired_records(platform: Platform, routes: list[Route]) -> list[dict[str, str]]:
-    zone = platform.cfg.edge.zone
+    zone = platform.edge.zone
     return [
         {"name": r.fqdn(zone), "ip": ip}
         for r in sorted(routes, key=lambda r: r.host)
-        for ip in platform.cfg.edge.ingress_addresses
+        for ip in platform.edge.ingress_addresses
     ]
 
 
@@ -73,33 +72,32 @@ def dns_records(
 ) -> tuple[command.local.Command, command.local.Command]:
     """Gate on the API through Caddy, bring the admin password to the configured one (a
     rotation), then sync one A record per routed host and address."""
-    cfg = platform.cfg
-    api_url = cfg.edge.dns.api_url or f"https://{cfg.edge.host(DNS_HOST)}"
-    ingress = cfg.edge.ingress_addresses[0]
+    api_url = platform.edge.dns.api_url or f"https://{platform.edge.host(DNS_HOST)}"
+    ingress = platform.edge.ingress_addresses[0]
     host = api_url.split("://", 1)[1].split("/", 1)[0]
     gate = readiness_gate(
         "dns-api-ready",
         "Technitium API",
-        Probe.http(f"{api_url}/api/user/session/get", cfg.trust, resolve=f"{host}:443:{ingress}"),
-        cfg.access,
+        Probe.http(f"{api_url}/api/user/session/get", platform.trust, resolve=f"{host}:443:{ingress}"),
+        platform.access,
         after,
         parent,
     )
     records = json.dumps(desired_records(platform, routes), sort_keys=True)
     api: dict[str, pulumi.Input[str]] = {
         "DNS_API_URL": api_url,
-        "DNS_API_CONNECT": "" if cfg.edge.dns.api_url else ingress,
+        "DNS_API_CONNECT": "" if platform.edge.dns.api_url else ingress,
         "DNS_API_USER": "admin",
         "DNS_API_PASSWORD": password,
-        "DNS_API_INSECURE": "1" if cfg.trust.insecure else "0",
-        "DNS_API_CA_FILE": cfg.trust.ca_file,
+        "DNS_API_INSECURE": "1" if platform.trust.insecure else "0",
+        "DNS_API_CA_FILE": platform.trust.ca_file,
     }
     rotate = admin_password_step("technitium-admin-password", f"{DNSCTL} password", api, [gate], parent)
     env: dict[str, pulumi.Input[str]] = {
         **api,
-        "DNS_ZONE": cfg.edge.zone,
+        "DNS_ZONE": platform.edge.zone,
         "DNS_RECORDS": records,
-        "DNS_TTL": str(cfg.edge.dns.ttl),
+        "DNS_TTL": str(platform.edge.dns.ttl),
     }
     sync = command.local.Command(
         "dns-records",

@@ -81,6 +81,7 @@ class FleetLayer(pulumi.ComponentResource):
     def __init__(
         self,
         platform: Platform,
+        config: StackConfig,
         secrets: StackSecrets,
         plan: FleetPlan,
         data: DataOutputs,
@@ -88,7 +89,7 @@ class FleetLayer(pulumi.ComponentResource):
         shards: ShardsOutputs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        cfg = platform.cfg
+        cfg = config  # the tier renders config.json from the app's whole configuration
         kc, bao = core.keycloak, core.openbao
 
         # ---- checks that need the lower layers' outputs, before any fleet resource ----
@@ -205,6 +206,7 @@ class FleetLayer(pulumi.ComponentResource):
         # Tenant isolation on the tables the app just created (as their owner, the app role).
         self.tenant_rls = tenant_rls(
             platform,
+            data.app_role,
             data.app_password,
             [services[plan.gateway.service], services[plan.kg_daemon.service]],
             self,

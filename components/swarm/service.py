@@ -73,7 +73,6 @@ def _mounts(spec: ServiceSpec, namespace: str) -> list[docker.ServiceTaskSpecCon
 
 def swarm_service(platform: Platform, spec: ServiceSpec, parent: pulumi.Resource) -> docker.Service:
     """Register `spec` as a Swarm service with the hardened defaults every service shares."""
-    cfg = platform.cfg
     ns = platform.namespace
     order = "stop-first" if spec.stateful or spec.ports else "start-first"
     res = spec.resources
@@ -82,7 +81,7 @@ def swarm_service(platform: Platform, spec: ServiceSpec, parent: pulumi.Resource
         if spec.replicas is None
         else docker.ServiceModeArgs(replicated=docker.ServiceModeReplicatedArgs(replicas=spec.replicas))
     )
-    endpoint_mode = cfg.swarm.endpoint_mode
+    endpoint_mode = platform.swarm.endpoint_mode
     ports = [
         docker.ServiceEndpointSpecPortArgs(
             target_port=p.target,
@@ -185,7 +184,7 @@ def swarm_service(platform: Platform, spec: ServiceSpec, parent: pulumi.Resource
         # services have no replica target to converge on, so they stay detached.
         converge_config=None
         if spec.replicas is None
-        else docker.ServiceConvergeConfigArgs(delay="7s", timeout=cfg.swarm.converge_timeout),
+        else docker.ServiceConvergeConfigArgs(delay="7s", timeout=platform.swarm.converge_timeout),
         labels=[docker.ServiceLabelArgs(label=k, value=v) for k, v in sorted(labels.items())],
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(spec.depends_on) or None),
     )

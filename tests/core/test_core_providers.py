@@ -8,6 +8,9 @@ import json
 import hcl2
 import pytest
 
+from components.config import parse
+from components.core.keycloak import issuer
+from components.swarm.context import CorePlatform, Platform
 from tests.conftest import STACKS, evaluate
 from tests.core.helpers import COMMAND
 from tools import mockrun
@@ -84,17 +87,11 @@ def test_service_account_role_mappings(stack_run: mockrun.Run) -> None:
 
 
 def test_keycloak_outputs_match_what_agent_utilities_expects(stack_run: mockrun.Run) -> None:
-    from components.config import parse
-    from components.core.keycloak import issuer
-
     zone = stack_run.outputs["zone"]
     assert zone.endswith(".arpa")
     iss = f"https://sso.{zone}/realms/agents"
-
-    class _P:  # issuer() only reads cfg.edge and cfg.core
-        cfg = parse({"edge": {"zone": zone}}, "t")
-
-    assert issuer(_P()) == iss  # type: ignore[arg-type]
+    cfg = parse({"edge": {"zone": zone}}, "t")  # the core layer's own context, nothing more
+    assert issuer(CorePlatform.on(Platform.of(cfg, {}), cfg.core, cfg.integrations)) == iss
     env = stack_run.services()["keycloak"].plain["taskSpec"]["containerSpec"]["env"]
     assert env["KC_HOSTNAME"] == f"https://sso.{zone}"
     assert env["KC_PROXY_HEADERS"] == "xforwarded" and env["KC_HTTP_ENABLED"] == "true"

@@ -53,7 +53,7 @@ def shards_only() -> None:
     cfg = load()
     plan = stack_plan(cfg)
     base = foundation(cfg, plan.placements)
-    ShardsLayer(base.platform, base.secrets, plan.shards, base.opts)
+    ShardsLayer(base.platform, cfg.shards, base.secrets, plan.shards, base.opts)
 
 
 def run(

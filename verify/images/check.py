@@ -447,7 +447,7 @@ def lgtm_spec(name: str) -> ServiceSpec:
     lgtm = STAGING_PLAN.core.lgtm
     if lgtm is None:
         raise CheckError("the staging stack has no LGTM")
-    platform = Platform(cfg=cfg, networks={})
+    platform = Platform.of(cfg, {})
     telemetry = STAGING_PLAN.telemetry
     if name == "prometheus":
         rules = [*lgtm_config.core_rules(lg), *(r for t in telemetry for r in t.rules)]
