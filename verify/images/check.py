@@ -637,9 +637,16 @@ def run_prometheus(client: docker.DockerClient, image: str, scratch: Path, spec:
             f"Swarm SD answered by the engine (swarm manager: {manager}, failures: {failures:.0f})",
             "\n".join(ln for ln in logs.splitlines() if "dockerswarm" in ln),
         )
-        # The first self-scrape's time: after a restart, an instant query there (5m lookback,
-        # nothing later) finds a sample only if the TSDB came back from the volume.
-        first = prom_value(c, 'min_over_time(timestamp(up{job="prometheus"})[1h:1s])')
+        # A self-scrape's time before the restart: after it, an instant query at that time
+        # (5m lookback, nothing later) finds a sample only if the TSDB came back from the
+        # volume. The latest sample's own timestamp (a subquery could still be empty).
+        wait_for(
+            c,
+            lambda: not math.isnan(prom_value(c, 'timestamp(up{job="prometheus"})')),
+            60,
+            "a self-scrape sample with its timestamp",
+        )
+        first = prom_value(c, 'timestamp(up{job="prometheus"})')
         c.restart(timeout=60)
         wait_until(c, health_command(spec), 120, "prometheus ready after restart")
         kept = prom_api(c, f"/api/v1/query?time={first}&query=" + urllib.parse.quote('up{job="prometheus"}'))
@@ -651,9 +658,9 @@ def run_prometheus(client: docker.DockerClient, image: str, scratch: Path, spec:
 
 
 def check_prometheus(client: docker.DockerClient, image: str, scratch: Path) -> None:
-    """The program's Prometheus as it declares it. Fails today: it runs as 0:0 with every
-    capability dropped, on a volume the image (as prom/prometheus) gives to nobody, so it
-    cannot create /prometheus/queries.active and panics (see tests/verify/test_verify_images.py)."""
+    """The program's Prometheus as it declares it (user 0:65534: the group writes the
+    nobody-owned volume; as 0:0 with every capability dropped it panicked on
+    /prometheus/queries.active, which this check found)."""
     run_prometheus(client, image, scratch, lgtm_spec("prometheus"))
 
 
