@@ -84,6 +84,11 @@ pulumi.export("postgres", f"{data.outputs.postgres_host}:{data.outputs.postgres_
 pulumi.export("kafkaBootstrap", data.outputs.kafka_bootstrap)
 pulumi.export("kafkaTopics", data.outputs.topics)
 pulumi.export("geniusbot", fleet.outputs.geniusbot)
+for name, value in shards.outputs.stack_outputs().items():  # the re-shard guard's memory
+    pulumi.export(name, value)
+if core.outputs.openbao:  # the operator's way in (secrets): the admin login, recovery keys
+    pulumi.export("openbaoAdminLogin", core.outputs.openbao.admin_login)
+    pulumi.export("openbaoRecoveryKeys", core.outputs.openbao.recovery_keys)
 if cfg.integrations.keycloak:  # the realm's first person; the password stays a Pulumi secret
     admin = {
         "username": cfg.core.keycloak.platform_admin,

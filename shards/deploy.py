@@ -66,6 +66,17 @@ class ShardsOutputs:
     def count(self) -> int:
         return len(self.endpoints)
 
+    def stack_outputs(self) -> dict[str, Any]:
+        """The guard's memory (`__main__.py` exports it): the next run compares against
+        shardCount/shardEndpoints, read back from the stack's own previous outputs."""
+        return {
+            guard.OUTPUT_ENDPOINTS: list(self.endpoints),
+            guard.OUTPUT_COUNT: self.count,
+            guard.OUTPUT_MODE: self.mode,
+            guard.OUTPUT_PLAN: self.reshard_plan,
+            guard.OUTPUT_CAPACITY: self.sizing.plan(),
+        }
+
     @property
     def endpoints_json(self) -> str:
         """GRAPH_SERVICE_ENDPOINTS value: a JSON array of the exact strings."""
@@ -163,10 +174,4 @@ class ShardsLayer(pulumi.ComponentResource):
             reshard_plan=guard.plan_output(decision),
         )
         o = self.outputs
-        # The guard's memory: the next run compares against shardCount/shardEndpoints.
-        pulumi.export(guard.OUTPUT_ENDPOINTS, list(o.endpoints))
-        pulumi.export(guard.OUTPUT_COUNT, o.count)
-        pulumi.export(guard.OUTPUT_MODE, o.mode)
-        pulumi.export(guard.OUTPUT_PLAN, o.reshard_plan)
-        pulumi.export(guard.OUTPUT_CAPACITY, sizing.plan())
         self.register_outputs({"endpoints": list(o.endpoints), "mode": o.mode})

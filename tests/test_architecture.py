@@ -212,3 +212,20 @@ def test_placement_constraints_are_spelled_only_in_the_shared_model() -> None:
         if any("node.labels." in s or "node.role==" in s for s in _code_strings(p))
     }
     assert spelled == {"components/model.py"}
+
+
+def test_stack_exports_are_all_in_main() -> None:
+    """Layers hand typed outputs up; only the bootstrap story names stack outputs."""
+    found = [
+        f"{module}:{node.lineno}"
+        for module, path in _modules().items()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "export"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "pulumi"
+    ]
+    assert found == []
+    main = ast.parse((ROOT / "__main__.py").read_text())
+    assert any(isinstance(n, ast.Attribute) and n.attr == "export" for n in ast.walk(main))

@@ -131,13 +131,6 @@ class CoreLayer(pulumi.ComponentResource):
                 "openbao-role-id": platform.secret("openbao-role-id", role_id, self),
                 "openbao-secret-id": platform.secret("openbao-secret-id", secret_id, self),
             }
-            # No root token: openbao-admin revokes it. The admin login's body is what
-            # `bao write auth/approle-admin/login -` reads (README, recovery).
-            pulumi.export(
-                "openbaoAdminLogin",
-                pulumi.Output.secret(pulumi.Output.all(role_id=login.role_id, secret_id=login.secret_id)),
-            )
-            pulumi.export("openbaoRecoveryKeys", self.openbao.recovery_keys)
             openbao_out = OpenBaoOutputs(
                 url=admin_url(platform),
                 internal_url=openbao_internal_url(),
@@ -146,6 +139,11 @@ class CoreLayer(pulumi.ComponentResource):
                 approle_secret_id=secret_id,
                 refs={k: vault_ref(f"{b.path_prefix}/{e.path}", e.field) for k, e in entries.items()},
                 ready=self.openbao_config,
+                # No root token: openbao-admin revokes it.
+                admin_login=pulumi.Output.secret(
+                    pulumi.Output.all(role_id=login.role_id, secret_id=login.secret_id)
+                ),
+                recovery_keys=self.openbao.recovery_keys,
             )
         else:
             pulumi.log.warn(

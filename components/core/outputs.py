@@ -39,6 +39,11 @@ class OpenBaoOutputs:
     approle_secret_id: pulumi.Output[str]  # secret
     refs: dict[str, str]  # logical name -> vault://path#field
     ready: pulumi.Resource
+    # For the operator (stack outputs, secret): the program's admin login, which replaces
+    # the revoked root token (`bao write auth/approle-admin/login -` reads it), and the
+    # recovery keys (generate-root). See README "OpenBao: root token and recovery".
+    admin_login: pulumi.Output[dict[str, str]]
+    recovery_keys: pulumi.Output[list[str]]
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,9 @@ def shards_only() -> None:
     cfg = load()
     plan = stack_plan(cfg)
     base = foundation(cfg, plan.placements)
-    ShardsLayer(base.platform, cfg.shards, base.secrets, plan.shards, base.opts)
+    layer = ShardsLayer(base.platform, cfg.shards, base.secrets, plan.shards, base.opts)
+    for name, value in layer.outputs.stack_outputs().items():  # as __main__.py exports them
+        pulumi.export(name, value)
 
 
 def run(shards: dict[str, Any], residents: int | None) -> mockrun.Run:
