@@ -8,9 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .model import ConfigError, StackConfig, validate
-
-NAMESPACE = "agent-os"
+from .model import NAMESPACE, ConfigError, StackConfig, key_path, validate
 
 __all__ = [
     "CREDENTIALS_KEY",
@@ -21,18 +19,6 @@ __all__ = [
     "parse",
 ]
 
-SECTIONS = frozenset(f.alias or name for name, f in StackConfig.model_fields.items() if not f.exclude)
-
-
-def _loc_path(loc: tuple[int | str, ...]) -> str:
-    out = f"{NAMESPACE}:"
-    for i, part in enumerate(loc):
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if i else "") + part
-    return out
-
 
 def format_validation_error(err: ValidationError) -> str:
     lines = []
@@ -42,7 +28,7 @@ def format_validation_error(err: ValidationError) -> str:
             reason = "unknown key"
         elif "input" in e and not isinstance(e["input"], dict | list):
             reason += f" (got {e['input']!r})"
-        lines.append(f"{_loc_path(tuple(e['loc']))}: {reason}")
+        lines.append(f"{key_path(tuple(e['loc']))}: {reason}")
     return "invalid stack config:\n  " + "\n  ".join(lines)
 
 
