@@ -3,9 +3,6 @@ rendered Caddyfile of both stacks with `caddy adapt`, as Caddy reads it."""
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,32 +10,10 @@ import pulumi
 import pytest
 
 from tests.conftest import STACKS, evaluate
-from tests.fleet.fleethelp import CONFIG_TYPE
+from tests.edge.caddyhelp import adapt, caddyfile_of, site
 from tools import mockrun
 
 ALLOW = {"staging": ["127.0.0.1/32", "172.18.0.1/32"], "enterprise": ["10.40.0.0/24"]}
-
-
-def _adapt(caddyfile: str, tmp: Path) -> dict[str, Any]:
-    caddy = shutil.which("caddy")
-    assert caddy, "caddy is needed (tools/ci-setup.sh installs it)"
-    path = tmp / "Caddyfile"
-    path.write_text(caddyfile)
-    out = subprocess.run(
-        [caddy, "adapt", "--config", str(path), "--adapter", "caddyfile"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return dict(json.loads(out.stdout))
-
-
-def _site(doc: dict[str, Any], fqdn: str) -> list[dict[str, Any]]:
-    for server in doc["apps"]["http"]["servers"].values():
-        for route in server["routes"]:
-            if fqdn in [h for m in route.get("match", []) for h in m.get("host", [])]:
-                return list(route["handle"][0]["routes"])
-    raise AssertionError(f"no site {fqdn}")
 
 
 def _denials(routes: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -69,8 +44,8 @@ def adapted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, di
     out = {}
     for stack in STACKS:
         run = evaluate(stack)
-        caddyfile = mockrun.b64decode(run.one(CONFIG_TYPE, "caddyfile").inputs["data"])
-        out[stack] = (run.outputs["zone"], _adapt(caddyfile, tmp_path_factory.mktemp(stack)))
+        caddyfile = caddyfile_of(run)
+        out[stack] = (run.outputs["zone"], adapt(caddyfile, tmp_path_factory.mktemp(stack)))
     return out
 
 
@@ -79,7 +54,7 @@ def test_keycloak_admin_console_api_and_master_realm_only_from_the_allow_list(
     stack: str, adapted: dict[str, tuple[str, dict[str, Any]]]
 ) -> None:
     zone, doc = adapted[stack]
-    denials = _denials(_site(doc, f"sso.{zone}"))
+    denials = _denials(site(doc, f"sso.{zone}"))
     admin = next(m for m in denials if "path" in m)
     assert set(admin["path"]) == {"/admin", "/admin/*", "/realms/master", "/realms/master/*"}
     assert _allowed(admin) == ALLOW[stack]
@@ -103,7 +78,7 @@ def test_openbao_ui_and_system_backend_only_from_the_allow_list(
     stack: str, adapted: dict[str, tuple[str, dict[str, Any]]]
 ) -> None:
     zone, doc = adapted[stack]
-    [admin] = _denials(_site(doc, f"openbao.{zone}"))
+    [admin] = _denials(site(doc, f"openbao.{zone}"))
     assert set(admin["path"]) == {"/ui", "/ui/*", "/v1/sys", "/v1/sys/*"}
     assert _allowed(admin) == ALLOW[stack]
 
@@ -114,7 +89,7 @@ def test_portainer_and_the_dns_console_are_admin_only(
     stack: str, host: str, adapted: dict[str, tuple[str, dict[str, Any]]]
 ) -> None:
     zone, doc = adapted[stack]
-    [everything] = _denials(_site(doc, f"{host}.{zone}"))
+    [everything] = _denials(site(doc, f"{host}.{zone}"))
     assert "path" not in everything and not _not_paths(everything)
     assert _allowed(everything) == ALLOW[stack]
 
@@ -125,7 +100,7 @@ def test_sso_protected_and_api_hosts_stay_public(
     stack: str, host: str, adapted: dict[str, tuple[str, dict[str, Any]]]
 ) -> None:
     zone, doc = adapted[stack]
-    assert _denials(_site(doc, f"{host}.{zone}")) == []
+    assert _denials(site(doc, f"{host}.{zone}")) == []
 
 
 def test_an_empty_allow_list_denies_every_admin_surface(tmp_path: Path) -> None:
@@ -144,12 +119,12 @@ def test_an_empty_allow_list_denies_every_admin_surface(tmp_path: Path) -> None:
         },
     }
     run = mockrun.run("staging", overrides=over)
-    doc = _adapt(mockrun.b64decode(run.one(CONFIG_TYPE, "caddyfile").inputs["data"]), tmp_path)
+    doc = adapt(caddyfile_of(run), tmp_path)
     zone = run.outputs["zone"]
     for host in ("sso", "openbao", "portainer", "dns"):
-        denials = _denials(_site(doc, f"{host}.{zone}"))
+        denials = _denials(site(doc, f"{host}.{zone}"))
         assert denials and all(_allowed(m) == [] for m in denials), host
-    [portainer] = _denials(_site(doc, f"portainer.{zone}"))
+    [portainer] = _denials(site(doc, f"portainer.{zone}"))
     assert portainer == {}  # unconditional
 
 

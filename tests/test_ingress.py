@@ -12,12 +12,8 @@ import subprocess
 import pytest
 
 from tests.conftest import STACKS, evaluate
-from tests.fleet.fleethelp import CONFIG_TYPE, container
-from tools import mockrun
-
-
-def _caddyfile(run: mockrun.Run) -> str:
-    return mockrun.b64decode(run.one(CONFIG_TYPE, "caddyfile").inputs["data"])
+from tests.edge.caddyhelp import caddyfile_of
+from tests.fleet.fleethelp import container
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -30,7 +26,7 @@ def test_caddy_runs_on_every_edge_node(stack: str) -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_caddy_issues_from_the_stacks_own_root(stack: str) -> None:
     run = evaluate(stack)
-    text = _caddyfile(run)
+    text = caddyfile_of(run)
     cert = re.search(r"root \{\n\s*cert (\S+)\n\s*key (\S+)\n", text)
     assert cert, text[:600]
     mounted = {s["fileName"]: s for s in container(run, "caddy").get("secrets") or []}
