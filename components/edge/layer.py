@@ -8,7 +8,7 @@ import pulumi
 import pulumi_command as command
 import pulumi_docker as docker
 
-from ..model import Route, check_unique
+from ..model import Route
 from ..swarm import Platform
 from ..swarm.secretvalues import StackSecrets
 from .caddy import caddy, root_ca, root_ca_file, root_certificate, root_pem
@@ -45,7 +45,6 @@ class EdgeLayer(pulumi.ComponentResource):
     ) -> None:
         super().__init__("agent-os:edge:Edge", "edge", None, opts)
         all_routes = [plan.dns_route, *routes]
-        check_unique(all_routes)
         password = secrets.value("technitiumAdminPassword")
         self.technitium = technitium(platform, plan.technitium, password, self)
         self.root_ca = root_ca(platform, self)

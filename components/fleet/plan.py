@@ -141,24 +141,21 @@ def _connectors(cfg: StackConfig) -> ConnectorPlan:
 def _routes(
     cfg: StackConfig, gateway: Placement, graph_os: Placement, webui: Placement | None
 ) -> tuple[Route, ...]:
-    routes = [
+    def app_route(host: str, process: Placement, port: int) -> Route:
         # Caddy's active check and each replica's Swarm healthcheck use the app's one health
-        # route (the recipe's `health_uri /health`).
-        Route(
-            host=GATEWAY_HOST,
-            upstreams=(gateway.at(GATEWAY_PORT),),
+        # route (the recipe's `health_uri /health`); /metrics stays in-cluster.
+        return Route(
+            host=host,
+            upstreams=(process.at(port),),
             layer=Layer.AGENTS,
             health_uri=APP_HEALTH_PATH,
             private_paths=(METRICS_PATH,),
-        ),
-        # Routed so MCP clients outside the swarm (IDEs, geniusbot) reach /mcp with a JWT.
-        Route(
-            host=GRAPH_OS_HOST,
-            upstreams=(graph_os.at(GRAPH_OS_PORT),),
-            layer=Layer.AGENTS,
-            health_uri=APP_HEALTH_PATH,
-            private_paths=(METRICS_PATH,),
-        ),
+        )
+
+    # graph-os is routed so MCP clients outside the swarm (IDEs, geniusbot) reach /mcp with a JWT.
+    routes = [
+        app_route(GATEWAY_HOST, gateway, GATEWAY_PORT),
+        app_route(GRAPH_OS_HOST, graph_os, GRAPH_OS_PORT),
     ]
     # The webui is routed only when Keycloak is on (never an unauthenticated control plane).
     if webui is not None and cfg.integrations.keycloak:
