@@ -22,9 +22,9 @@ PYTHON_SDK_VERSION=v$(sed -n 's/^pulumi==//p' requirements.txt)
 
 # Provider plugins: the six the program uses are NOT buildable here (their Go modules are
 # refused by our module proxy: notes/2026-11-25-machine.md). Each is replaced by a launcher
-# of verify/provider.py, which speaks the provider protocol from the package's published
-# schema and only previews. The launchers name this checkout, so they live in the repo's
-# ignored .toolchain/, not in the shared cache.
+# of verify/providers/, which speaks the real provider protocol, checks inputs against the
+# package's published schema and deploys through the real APIs. The launchers name this
+# checkout, so they live in the repo's ignored .toolchain/, not in the shared cache.
 PROVIDERS=(command docker keycloak postgresql random vault)
 
 # Each binary is cached under a hash of exactly what determines it (its modules, versions,
@@ -96,7 +96,7 @@ install -m 755 "$dir/python/cmd/pulumi-language-python-exec" "$local_bin/pulumi-
 for name in "${PROVIDERS[@]}"; do
   version=$(sed -n "s/^pulumi-$name==//p" requirements.txt)
   [ -n "$version" ] || { log "requirements.txt pins no pulumi-$name"; exit 1; }
-  printf '#!/bin/sh\nPYTHONPATH="%s" exec "%s/.venv/bin/python" -m verify.provider %s %s "$@"\n' \
+  printf '#!/bin/sh\nPYTHONPATH="%s" exec "%s/.venv/bin/python" -m verify.providers %s %s "$@"\n' \
     "$here" "$here" "$name" "$version" \
     >"$local_bin/pulumi-resource-$name"
   chmod 755 "$local_bin/pulumi-resource-$name"

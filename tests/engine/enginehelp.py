@@ -156,3 +156,45 @@ class Workspace:
                 self.pulumi(
                     "config", "set", "--secret", f"agent-os:{key}", f"ci-preview-{secrets.token_hex(8)}"
                 )
+
+
+def mini_project(root: Path, bin_dir: Path, program: str, name: str = "mini") -> Workspace:
+    """A throwaway Pulumi project whose `__main__.py` is `program` (for provider tests: a few
+    resources of one package, through the real CLI, engine and the launchers on `bin_dir`).
+    The stack `test` is created; set config with `ws.pulumi("config", "set", ...)`."""
+    project = root / "main"
+    project.mkdir(parents=True)
+    (project / "Pulumi.yaml").write_text(
+        f"name: {name}\nruntime:\n  name: python\n  options:\n    virtualenv: .venv\n"
+    )
+    (project / "__main__.py").write_text(program)
+    (project / ".venv").symlink_to(REPO / ".venv")
+    state = root / "state"
+    state.mkdir()
+    venv_bin = REPO / ".venv" / "bin"
+    env = {
+        **os.environ,
+        "PATH": f"{venv_bin}:{bin_dir}:{os.environ.get('PATH', '')}",
+        "VIRTUAL_ENV": str(REPO / ".venv"),
+        "PYTHONPATH": str(REPO),
+        "PULUMI_HOME": str(root / "home"),
+        "PULUMI_BACKEND_URL": f"file://{state}",
+        "PULUMI_CONFIG_PASSPHRASE": secrets.token_hex(16),
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_SKIP_CONFIRMATIONS": "true",
+        "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
+    }
+    ws = Workspace(root=root, bin=bin_dir, env=env)
+    ws.pulumi("stack", "init", "test")
+    return ws
+
+
+def changes(res: Result) -> dict[str, list[str]]:
+    """The engine's step summary of a `pulumi up/preview --json` or `--skip-preview --json`
+    run: op -> sorted resource names (create, update, replace, delete, same)."""
+    out: dict[str, list[str]] = {}
+    for step in res.json().get("steps", []):
+        urn = step.get("urn", "")
+        out.setdefault(step.get("op", "?"), []).append(urn.rsplit("::", 1)[-1])
+    return {k: sorted(v) for k, v in out.items()}
