@@ -15,6 +15,7 @@ from . import (
     openbao,
     postgres,
     prometheus,
+    socat,
 )
 
 RECIPES: dict[str, Recipe] = {
@@ -30,6 +31,7 @@ RECIPES: dict[str, Recipe] = {
         prometheus.RECIPE,
         alertmanager.RECIPE,
         node_exporter.RECIPE,
+        socat.RECIPE,
         *mcp_connectors.RECIPES,
     )
 }
