@@ -192,9 +192,17 @@ def mini_project(root: Path, bin_dir: Path, program: str, name: str = "mini") ->
 
 def changes(res: Result) -> dict[str, list[str]]:
     """The engine's step summary of a `pulumi up/preview --json` or `--skip-preview --json`
-    run: op -> sorted resource names (create, update, replace, delete, same)."""
+    run: op -> sorted resource names (create, update, replace, delete, same; a replacement
+    run also shows its create-replacement / delete-replaced steps). `preview --json` prints
+    one document with `steps`; `up --json` prints an event stream (one JSON object a line),
+    whose `resourcePreEvent`s are the steps."""
+    try:
+        steps = res.json().get("steps", [])
+    except json.JSONDecodeError:
+        events = [json.loads(line) for line in res.stdout.splitlines() if line.strip()]
+        steps = [e["resourcePreEvent"]["metadata"] for e in events if "resourcePreEvent" in e]
     out: dict[str, list[str]] = {}
-    for step in res.json().get("steps", []):
+    for step in steps:
         urn = step.get("urn", "")
         out.setdefault(step.get("op", "?"), []).append(urn.rsplit("::", 1)[-1])
     return {k: sorted(v) for k, v in out.items()}
