@@ -285,3 +285,71 @@ def test_refresh_forgets_a_removed_service(tmp_path: Path, bin_dir: Path, prefix
     assert _outputs(ws)["svcId"] != svc_id
     ws.pulumi("destroy", "--yes", "-s", "test")
     assert _ours(api, prefix) == {"services": [], "secrets": [], "configs": [], "networks": []}
+
+
+CONTAINER_PROGRAM = """
+import pulumi
+import pulumi_docker as docker
+
+cfg = pulumi.Config()
+prefix = cfg.require("prefix")
+provider = docker.Provider("docker", host="unix:///var/run/docker.sock")
+opts = pulumi.ResourceOptions(provider=provider)
+net = docker.Network("net", name=f"{prefix}-data", driver="overlay", attachable=True, opts=opts)
+tunnel = docker.Container(
+    "tunnel",
+    name=f"{prefix}-tunnel",
+    image="agent-os-test/socat:1.8.0.3",
+    command=["TCP-LISTEN:5432,fork,reuseaddr", cfg.require("target")],
+    ports=[docker.ContainerPortArgs(internal=5432, external=int(cfg.require("port")), ip="127.0.0.1")],
+    networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=net.name)],
+    restart="unless-stopped",
+    capabilities=docker.ContainerCapabilitiesArgs(drops=["ALL"]),
+    read_only=True,
+    memory=int(cfg.require("memory")),
+    labels=[docker.ContainerLabelArgs(label="pvd.prefix", value=prefix)],
+    opts=opts,
+)
+pulumi.export("tunnelId", tunnel.id)
+"""
+
+
+def test_container_update_in_place_and_replace(tmp_path: Path, bin_dir: Path, prefix: str) -> None:
+    """The admin tunnel's shape: memory updates in place, a new command replaces it."""
+    api = _engine()
+    ws = mini_project(tmp_path, bin_dir, CONTAINER_PROGRAM, name="pvd")
+    port = str(20000 + secrets.randbelow(20000))
+    for key, value in (("prefix", prefix), ("target", "TCP:127.0.0.1:1"), ("port", port), ("memory", "64")):
+        ws.pulumi("config", "set", key, value, "-s", "test")
+    try:
+        ws.pulumi("up", "--yes", "--skip-preview", "-s", "test")
+        first = _outputs(ws)["tunnelId"]
+        live = api.inspect_container(first)
+        assert live["State"]["Running"] and live["Name"] == f"/{prefix}-tunnel"
+        host = live["HostConfig"]
+        assert (host["Memory"], host["ReadonlyRootfs"], host["CapDrop"]) == (64 * 1024 * 1024, True, ["ALL"])
+        assert host["RestartPolicy"]["Name"] == "unless-stopped"
+        assert host["PortBindings"] == {"5432/tcp": [{"HostIp": "127.0.0.1", "HostPort": port}]}
+        assert list(live["NetworkSettings"]["Networks"]) == [f"{prefix}-data"]
+        ws.pulumi("preview", "--expect-no-changes", "-s", "test")
+        ws.pulumi("refresh", "--yes", "--expect-no-changes", "-s", "test")
+
+        ws.pulumi("config", "set", "memory", "96", "-s", "test")
+        pre = ws.pulumi("preview", "--json", "-s", "test")
+        assert changes(pre)["update"] == ["tunnel"] and "replace" not in changes(pre), changes(pre)
+        ws.pulumi("up", "--yes", "--skip-preview", "-s", "test")
+        assert _outputs(ws)["tunnelId"] == first
+        assert api.inspect_container(first)["HostConfig"]["Memory"] == 96 * 1024 * 1024
+
+        ws.pulumi("config", "set", "target", "TCP:127.0.0.1:2", "-s", "test")
+        pre = ws.pulumi("preview", "--json", "-s", "test")
+        assert changes(pre)["replace"] == ["tunnel"], changes(pre)
+        ws.pulumi("up", "--yes", "--skip-preview", "-s", "test")  # same name: delete first
+        second = _outputs(ws)["tunnelId"]
+        assert second != first and api.inspect_container(second)["Config"]["Cmd"][1] == "TCP:127.0.0.1:2"
+        ws.pulumi("destroy", "--yes", "-s", "test")
+        assert not api.containers(all=True, filters={"name": f"{prefix}-tunnel"})
+        assert _ours(api, prefix)["networks"] == []
+    finally:
+        for c in api.containers(all=True, filters={"name": f"{prefix}-"}):
+            api.remove_container(c["Id"], force=True)

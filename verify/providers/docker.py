@@ -47,7 +47,7 @@ import docker
 from docker import errors as docker_errors
 
 from verify import forward
-from verify.providers.base import UNKNOWN, Diff, Provider, ProviderError, Resource, changed_keys
+from verify.providers.base import UNKNOWN, Diff, Provider, ProviderError, Resource, changed_keys, is_unknown
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 # Provider settings the program may pass; everything else in the schema is refused when set.
@@ -153,8 +153,6 @@ class DockerProvider(Provider):
         opts = config.get("sshOpts") or []
         if isinstance(opts, str):
             opts = json.loads(opts) if opts.strip() else []
-        if opts and not self._host.startswith("ssh://"):
-            raise ProviderError("docker: sshOpts is set but host is not an ssh:// address")
         if self._host.startswith("ssh://") and opts:
             _ssh_with_options([str(o) for o in opts])
         self._client = None
@@ -228,9 +226,11 @@ class _SwarmObject(_DockerResource):
         return {"labels": [], **inputs}
 
     def create(self, inputs: dict[str, Any], preview: bool) -> tuple[str, dict[str, Any]]:
-        body = self.body(inputs)
         if preview:
+            if not is_unknown(inputs):
+                self.body(inputs)
             return "", self.outputs(inputs)
+        body = self.body(inputs)
         create = self.api().create_secret if self.kind == "secret" else self.api().create_config
         try:
             got = create(**body)
@@ -315,9 +315,11 @@ class Network(_DockerResource):
         )
 
     def create(self, inputs: dict[str, Any], preview: bool) -> tuple[str, dict[str, Any]]:
-        body = _mapped(lambda: forward.network(inputs))
         if preview:
+            if not is_unknown(inputs):
+                _mapped(lambda: forward.network(inputs))
             return "", {"labels": [], **inputs}
+        body = _mapped(lambda: forward.network(inputs))
         name = body.pop("name")
         try:
             got = self.api().create_network(name, check_duplicate=True, **body)
@@ -478,9 +480,11 @@ class Service(_DockerResource):
         }
 
     def create(self, inputs: dict[str, Any], preview: bool) -> tuple[str, dict[str, Any]]:
-        call = _service_call(inputs)
         if preview:
+            if not is_unknown(inputs):
+                _service_call(inputs)
             return "", self._outputs(inputs)
+        call = _service_call(inputs)
         api = self.api()
         try:
             got = api.create_service(**call.kwargs)
@@ -499,9 +503,11 @@ class Service(_DockerResource):
     def update(
         self, id_: str, old_inputs: dict[str, Any], state: dict[str, Any], news: dict[str, Any], preview: bool
     ) -> dict[str, Any]:
-        call = _service_call(news)
         if preview:
+            if not is_unknown(news):
+                _service_call(news)
             return self._outputs(news)
+        call = _service_call(news)
         api = self.api()
         try:
             version = api.inspect_service(id_)["Version"]["Index"]
@@ -679,9 +685,11 @@ class Container(_DockerResource):
         }
 
     def create(self, inputs: dict[str, Any], preview: bool) -> tuple[str, dict[str, Any]]:
-        kwargs = _mapped(lambda: forward.container(inputs, str(inputs["image"])))
         if preview:
+            if not is_unknown(inputs):
+                _mapped(lambda: forward.container(inputs, str(inputs["image"])))
             return "", self._outputs(inputs, None)
+        kwargs = _mapped(lambda: forward.container(inputs, str(inputs["image"])))
         client = self.provider.high_level()
         try:
             made = client.containers.create(**kwargs)
