@@ -306,4 +306,4 @@ def test_asset_and_archive_paths_are_refused(toolchain: Path, tmp_path: Path) ->
     ws = mini_project(tmp_path, toolchain, program)
     res = ws.pulumi("preview", check=False)
     assert res.code != 0
-    assert "assetPaths not supported" in res.stdout + res.stderr
+    assert "assetPaths not supported" in res.stdout + res.stderr, res.stdout[-3000:]
