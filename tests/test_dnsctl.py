@@ -1,8 +1,9 @@
 """The Technitium sync client against a fake API that, like the real one, answers HTTP 200
-on errors and reports failure only in the JSON `status`. The fake also keeps the admin
-password as Technitium does: taken from the password file only on the first start (no
-config yet), later changed only through /api/user/changePassword, whose parameters
-changed in v14 (DnsServer APIDOCS.md at v13.6.0 and v14.0.0)."""
+on errors and reports failure only in the JSON `status`. The fake (the one the test images
+run: verify/images/files/fakes/server.py) also keeps the admin password as Technitium
+does: taken from the password file only on the first start (no config yet), later changed
+only through /api/user/changePassword, whose parameters changed in v14 (DnsServer
+APIDOCS.md at v13.6.0 and v14.0.0)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import subprocess
 import sys
 import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,73 +21,29 @@ from typing import Any
 import pytest
 
 from components.edge import dnsctl
+from verify.images.files.fakes.server import Technitium
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class FakeTechnitium:
+class FakeTechnitium(Technitium):
+    """The Technitium fake of the test images (verify/images/files/fakes/server.py), with
+    injected failures and a record of every request's query string."""
+
     def __init__(self, password: str = "pw", version: str = "13.6") -> None:
-        self.password = password
-        self.version = version
-        self.password_changes = 0
-        self.zones: set[str] = set()
-        self.records: dict[tuple[str, str], str] = {}  # (name, ip) -> comment
-        self.calls: list[str] = []
+        super().__init__(password=password, version=version, domain="dns.agents.arpa")
         self.fail_on: str | None = None
         self.queries: list[str] = []  # every request's query string (what access logs keep)
         self.malformed_on: str | None = None
 
-    def handle(self, path: str, q: dict[str, str]) -> dict[str, Any]:
-        self.calls.append(path)
+    def handle(self, path: str, q: Mapping[str, str]) -> dict[str, Any]:
         if path == self.fail_on:
+            self.calls.append(path)
             return {"status": "error", "errorMessage": "injected failure"}
         if path == self.malformed_on:
+            self.calls.append(path)
             return {"status": "ok"}  # no response body where one is expected
-        if path == "/api/user/login":
-            if q.get("user") != "admin" or q.get("pass") != self.password:
-                return {"status": "error", "errorMessage": "Invalid username or password for user: admin"}
-            reply: dict[str, Any] = {"status": "ok", "displayName": "Administrator", "username": "admin"}
-            reply["token"] = "tok"
-            if q.get("includeInfo") == "true":
-                reply["info"] = {"version": self.version, "dnsServerDomain": "dns.agents.arpa"}
-            return reply
-        if q.get("token") != "tok":
-            return {"status": "invalid-token", "errorMessage": "Invalid token or session expired."}
-        if path == "/api/user/changePassword":
-            if int(self.version.split(".")[0]) >= 14:  # pass: the current one, newPass: the new one
-                if q.get("pass") != self.password:
-                    return {"status": "error", "errorMessage": "Invalid password for user: admin"}
-                new = q.get("newPass")
-            else:  # up to v13: pass is the new password
-                new = q.get("pass")
-            if not new:
-                return {"status": "error", "errorMessage": "Parameter 'pass' missing."}
-            self.password = new
-            self.password_changes += 1
-            return {"status": "ok"}
-        if path == "/api/zones/list":
-            return {"status": "ok", "response": {"zones": [{"name": z} for z in sorted(self.zones)]}}
-        if path == "/api/zones/create":
-            if q["zone"] in self.zones:
-                return {"status": "error", "errorMessage": "Zone already exists"}
-            self.zones.add(q["zone"])
-            return {"status": "ok", "response": {"domain": q["zone"]}}
-        if path == "/api/zones/records/get":
-            recs = [
-                {"name": n, "type": "A", "rData": {"ipAddress": ip}, "comments": c}
-                for (n, ip), c in sorted(self.records.items())
-            ]
-            return {"status": "ok", "response": {"records": recs}}
-        if path == "/api/zones/records/add":
-            key = (q["domain"], q["ipAddress"])
-            if key in self.records and q.get("overwrite") != "true":
-                return {"status": "error", "errorMessage": "record already exists"}
-            self.records[key] = q.get("comments", "")
-            return {"status": "ok"}
-        if path == "/api/zones/records/delete":
-            self.records.pop((q["domain"], q["ipAddress"]), None)
-            return {"status": "ok"}
-        return {"status": "error", "errorMessage": f"unknown call {path}"}
+        return super().handle(path, q)
 
     def restart(self, password_file: str) -> None:
         """A new task with a new password file: Technitium has its config already, so the

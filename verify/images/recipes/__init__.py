@@ -1,4 +1,6 @@
-"""One module per image; RECIPES in the order build.py builds them."""
+"""One module per image; RECIPES in the order build.py builds them. FAKES: the stand-ins
+for the images no build is obtainable for (fakes.py; checked by tests/verify/test_verify_fakes.py,
+used by staging through fakes.OVERRIDES)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from . import (
     alertmanager,
     caddy,
     epistemic_graph,
+    fakes,
     kafka,
     keycloak,
     mcp_connectors,
@@ -35,3 +38,5 @@ RECIPES: dict[str, Recipe] = {
         *mcp_connectors.RECIPES,
     )
 }
+
+FAKES: dict[str, Recipe] = {r.name: r for r in fakes.RECIPES}
