@@ -173,7 +173,11 @@ def test_tenant_rls_is_applied_as_the_table_owner_after_the_app_made_its_tables(
 def test_every_database_is_made_from_a_template_that_has_age(stack: str) -> None:
     """With AGE 1.5 preloaded, DROP-type DDL fails in any database without the extension
     (apache/age#2180; found by Keycloak's migration on the real image): template1 gets it
-    first, so every database the stack creates inherits it."""
+    first, so every database the stack creates inherits it.
+
+    The provider creates a database from `template0` unless told otherwise (upstream's
+    createDatabase: no `template` -> `TEMPLATE template0`; found by the deploying provider),
+    so each database names template1 explicitly."""
     run = evaluate(stack)
     (template,) = [
         r
@@ -184,6 +188,7 @@ def test_every_database_is_made_from_a_template_that_has_age(stack: str) -> None
     assert {d.inputs["name"] for d in dbs} >= {"agent_kg", "agent_state", "keycloak"}
     for d in dbs:
         assert template.urn in d.dependencies, d.name
+        assert d.inputs.get("template") == "template1", d.name
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -78,7 +78,13 @@ def keycloak_database(
     db_opts = pulumi.ResourceOptions.merge(
         opts, pulumi.ResourceOptions(depends_on=[data.databases.age_template])
     )
-    return postgresql.Database("db-keycloak", name=kc.database, owner=role.name, opts=db_opts)
+    return postgresql.Database(
+        "db-keycloak",
+        name=kc.database,
+        owner=role.name,
+        template=data.databases.age_template.database,
+        opts=db_opts,
+    )
 
 
 def keycloak_service(

@@ -155,8 +155,13 @@ def app_databases(
     template = postgresql.Extension("ext-age-template1", name="age", database="template1", opts=opts)
     role = postgresql.Role("role-agent", name=pg.app_role, login=True, password=app_password, opts=opts)
     db_opts = pulumi.ResourceOptions(parent=parent, provider=admin.provider, depends_on=[template])
-    kg = postgresql.Database("db-agent-kg", name=KG_DB, owner=role.name, opts=db_opts)
-    state = postgresql.Database("db-agent-state", name=STATE_DB, owner=role.name, opts=db_opts)
+    # Named explicitly: without `template` the provider creates from template0 (no AGE).
+    kg = postgresql.Database(
+        "db-agent-kg", name=KG_DB, owner=role.name, template=template.database, opts=db_opts
+    )
+    state = postgresql.Database(
+        "db-agent-state", name=STATE_DB, owner=role.name, template=template.database, opts=db_opts
+    )
     # agent_kg inherits age from template1; pgvector is created where the app uses it.
     exts = [template, postgresql.Extension("ext-vector-kg", name="vector", database=kg.name, opts=opts)]
     acc = platform.access
