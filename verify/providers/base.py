@@ -49,8 +49,23 @@ def is_unknown(v: Any) -> bool:
     return False
 
 
+SECRET_SIG = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270")
+
+
+def plain(v: Any) -> Any:
+    """The value with every secret wrapper removed (Configure carries them even though the
+    providers accept no secrets; the engine re-marks outputs)."""
+    if isinstance(v, dict):
+        if v.get(SECRET_SIG[0]) == SECRET_SIG[1]:
+            return plain(v.get("value"))
+        return {k: plain(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [plain(x) for x in v]
+    return v
+
+
 def to_dict(s: struct_pb2.Struct) -> dict[str, Any]:
-    return MessageToDict(s, preserving_proto_field_name=True)
+    return plain(MessageToDict(s, preserving_proto_field_name=True))
 
 
 def to_struct(d: Mapping[str, Any]) -> struct_pb2.Struct:
