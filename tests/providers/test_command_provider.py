@@ -4,14 +4,13 @@ for the upstream evidence). Each test is a throwaway project (`mini_project`).""
 
 from __future__ import annotations
 
-import json
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.engine.enginehelp import Result, Workspace, build_toolchain, changes, mini_project
+from tests.engine.enginehelp import Workspace, build_toolchain, changes, mini_project
 
 pytestmark = pytest.mark.engine
 
@@ -21,17 +20,6 @@ STACK = "mini-test"  # the stack resource of a mini project
 @pytest.fixture(scope="module")
 def toolchain() -> Path:
     return build_toolchain()
-
-
-def applied(res: Result) -> dict[str, list[str]]:
-    """What a `pulumi up/destroy --skip-preview --json` did (its engine event stream):
-    op -> sorted resource names."""
-    out: dict[str, list[str]] = {}
-    for line in res.stdout.splitlines():
-        meta = (json.loads(line).get("resOutputsEvent") or {}).get("metadata")
-        if meta:
-            out.setdefault(meta["op"], []).append(meta["urn"].rsplit("::", 1)[-1])
-    return {k: sorted(v) for k, v in out.items()}
 
 
 def outputs(ws: Workspace, *, secrets: bool = False) -> dict[str, Any]:
@@ -49,7 +37,7 @@ def state_of(ws: Workspace, name: str) -> dict[str, Any] | None:
 
 
 def up(ws: Workspace) -> dict[str, list[str]]:
-    return applied(ws.pulumi("up", "--yes", "--skip-preview", "--json"))
+    return changes(ws.pulumi("up", "--yes", "--skip-preview", "--json"))
 
 
 def planned(ws: Workspace) -> dict[str, list[str]]:
@@ -127,7 +115,7 @@ def test_create_update_replace_delete_run_the_commands_with_the_previous_output(
     assert out["id"] != first_id
 
     # Destroy runs `delete` with the last stdout.
-    assert applied(ws.pulumi("destroy", "--yes", "--skip-preview", "--json")) == {"delete": ["c", STACK]}
+    assert changes(ws.pulumi("destroy", "--yes", "--skip-preview", "--json")) == {"delete": ["c", STACK]}
     assert lines()[4:] == ["delete bye prev=hello bye"]
 
 
