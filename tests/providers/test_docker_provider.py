@@ -19,6 +19,7 @@ from typing import Any
 
 import docker
 import pytest
+from docker import errors as docker_errors
 
 from tests.engine.enginehelp import Workspace, build_toolchain, changes, mini_project
 
@@ -250,7 +251,7 @@ def test_docker_provider_on_the_local_swarm(tmp_path: Path, bin_dir: Path, prefi
     assert not {"conf", "net"} & set(got.get("replace", []) + got.get("update", [])), got
     new_sec = _outputs(ws)["secId"]
     assert new_sec != out["secId"]
-    with pytest.raises(docker.errors.NotFound):
+    with pytest.raises(docker_errors.NotFound):
         api.inspect_secret(out["secId"])
     secrets_now = api.inspect_service(out["svcId"])["Spec"]["TaskTemplate"]["ContainerSpec"]["Secrets"]
     assert [s["SecretID"] for s in secrets_now] == [new_sec]
