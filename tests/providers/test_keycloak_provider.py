@@ -430,6 +430,26 @@ def test_lifecycle(server: Keycloak, ws: Workspace) -> None:
     assert changes(up).get("create") == ["aud-web"], changes(up)
     assert "audience-pvk-api" in _mappers(server, web["id"])
 
+    # -- the admin session: a rejected token and an expired one both log in again ---------
+    api = kc.AdminApi(
+        {
+            "url": server.url,
+            "clientId": "admin-cli",
+            "username": ADMIN,
+            "password": server.password,
+            "realm": "master",
+            "rootCaCertificate": server.ca_pem,
+            "clientTimeout": "30",
+        }
+    )
+    assert api.get(f"/realms/{REALM}")["realm"] == REALM
+    api._token, api._expires = "not-a-token", time.monotonic() + 3600  # pyright: ignore[reportPrivateUsage]
+    assert api.get(f"/realms/{REALM}")["realm"] == REALM  # 401, login, retried
+    api._expires = 0.0  # pyright: ignore[reportPrivateUsage]
+    assert api.get(f"/realms/{REALM}")["realm"] == REALM
+    with pytest.raises(kc.NotFoundError):
+        api.get("/realms/pvk-none")
+
     # -- destroy ---------------------------------------------------------------------------
     ws.pulumi("destroy", "--yes", "-s", "test")
     assert server.status(f"/{REALM}") == 404
