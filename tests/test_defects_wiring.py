@@ -210,3 +210,18 @@ def test_the_webui_is_off_by_default_and_needs_a_verified_image() -> None:
     with pytest.raises(Exception, match=r"agent-os:fleet\.webui\.enabled: agent-webui 0\.43\.0"):
         mockrun.run("staging", overrides={"agent-os:fleet": fleet})
     assert "agent-webui" in evaluate_with_webui("staging").services()
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_browser_client_has_somewhere_to_return_to(stack: str) -> None:
+    """Keycloak (and the provider, at create) refuses a client with the standard flow and no
+    redirect URI. With the webui off, no route serves it, so staging planned its client with
+    none and `pulumi up` failed there (found by the deploying keycloak provider)."""
+    for run in (evaluate(stack), evaluate_with_webui(stack)):
+        for c in run.by_type("keycloak:openid/client:Client"):
+            if c.inputs.get("standardFlowEnabled") or c.inputs.get("implicitFlowEnabled"):
+                assert c.inputs.get("validRedirectUris"), c.name
+    names = {
+        c.inputs["clientId"] for c in evaluate_with_webui(stack).by_type("keycloak:openid/client:Client")
+    }
+    assert "agent-webui" in names  # the webui, when enabled, still signs in through its client

@@ -305,13 +305,14 @@ class KeycloakRealm(pulumi.ComponentResource):
                 **redirects,
             )
 
-        self.clients[WEBUI_CLIENT] = public_client(
-            WEBUI_CLIENT,
-            "agent-webui (browser)",
-            valid_redirect_uris=[f"{o}/*" for o in webui_origins],
-            valid_post_logout_redirect_uris=[f"{o}/*" for o in webui_origins],
-            web_origins=list(webui_origins),
-        )
+        if webui_origins:  # no route serves the webui (off): no client to come back to
+            self.clients[WEBUI_CLIENT] = public_client(
+                WEBUI_CLIENT,
+                "agent-webui (browser)",
+                valid_redirect_uris=[f"{o}/*" for o in webui_origins],
+                valid_post_logout_redirect_uris=[f"{o}/*" for o in webui_origins],
+                web_origins=list(webui_origins),
+            )
         self.clients[DESKTOP_CLIENT] = public_client(
             DESKTOP_CLIENT,
             "geniusbot (desktop, loopback redirect)",
@@ -376,6 +377,7 @@ class KeycloakRealm(pulumi.ComponentResource):
                 ),
             )
             for c in AUDIENCE_CLIENTS
+            if c in self.clients
         ]
         self.service_account_roles = [
             keycloak.openid.ClientServiceAccountRealmRole(

@@ -11,7 +11,7 @@ import pytest
 from components.config import parse
 from components.core.keycloak import issuer
 from components.swarm.context import CorePlatform, Platform
-from tests.conftest import STACKS, evaluate
+from tests.conftest import STACKS, evaluate, evaluate_with_webui
 from tests.core.helpers import COMMAND
 from tools import mockrun
 
@@ -36,18 +36,15 @@ def test_realm_and_roles_with_composites(stack_run: mockrun.Run) -> None:
     assert "compositeRoles" not in roles["webui:admin"].inputs  # separate from kg:admin
 
 
-def test_clients(stack_run: mockrun.Run) -> None:
+@pytest.mark.parametrize("stack", STACKS)
+def test_clients(stack: str) -> None:
+    stack_run = evaluate(stack)
     zone = stack_run.outputs["zone"]
     c = _clients(stack_run)
-    assert set(c) == {
-        "agent-utilities",
-        "agent-webui",
-        "agent-webui-svc",
-        "geniusbot",
-        "grafana",
-        "portainer",
-    }
-    webui = c["agent-webui"].inputs
+    # The webui is off by default: its browser client exists only with the webui.
+    assert set(c) == {"agent-utilities", "agent-webui-svc", "geniusbot", "grafana", "portainer"}
+    assert set(_clients(evaluate_with_webui(stack))) == {*c, "agent-webui"}
+    webui = _clients(evaluate_with_webui(stack))["agent-webui"].inputs
     assert webui["accessType"] == "PUBLIC" and webui["standardFlowEnabled"] is True
     assert webui["pkceCodeChallengeMethod"] == "S256"
     assert "clientSecret" not in webui
@@ -62,14 +59,19 @@ def test_clients(stack_run: mockrun.Run) -> None:
         assert mockrun.is_secret(c[name].inputs["clientSecret"]), name
 
 
-def test_audience_mappers_put_agent_utilities_in_the_tokens(stack_run: mockrun.Run) -> None:
-    c = _clients(stack_run)
-    mappers = stack_run.by_type("keycloak:openid/audienceProtocolMapper:AudienceProtocolMapper")
-    carriers = {
-        m.inputs["clientId"] for m in mappers if m.inputs["includedClientAudience"] == "agent-utilities"
-    }
-    assert carriers == {c[n].id for n in ("agent-utilities", "agent-webui", "agent-webui-svc", "geniusbot")}
-    assert all(m.inputs["addToAccessToken"] is True for m in mappers)
+@pytest.mark.parametrize("stack", STACKS)
+def test_audience_mappers_put_agent_utilities_in_the_tokens(stack: str) -> None:
+    for run, names in (
+        (evaluate(stack), ("agent-utilities", "agent-webui-svc", "geniusbot")),
+        (evaluate_with_webui(stack), ("agent-utilities", "agent-webui", "agent-webui-svc", "geniusbot")),
+    ):
+        c = _clients(run)
+        mappers = run.by_type("keycloak:openid/audienceProtocolMapper:AudienceProtocolMapper")
+        carriers = {
+            m.inputs["clientId"] for m in mappers if m.inputs["includedClientAudience"] == "agent-utilities"
+        }
+        assert carriers == {c[n].id for n in names}
+        assert all(m.inputs["addToAccessToken"] is True for m in mappers)
 
 
 def test_service_account_role_mappings(stack_run: mockrun.Run) -> None:
