@@ -9,13 +9,14 @@ from ..swarm import BindMount, HealthCheck, Platform, ServiceSpec
 from .lgtm_config import DOCKER_SOCKET
 from .plan import CADVISOR_PORT
 
-# (host path, container path), the upstream quick start's mounts with /var/run narrowed.
+# (host path, container path), the upstream quick start's mounts with /var/run narrowed and
+# without /dev/disk: udev makes it, a node without udev has none, and Swarm refuses a task
+# whose bind source is missing. cAdvisor then names disks by major:minor instead of label.
 BINDS: tuple[tuple[str, str], ...] = (
     ("/", "/rootfs"),
     (DOCKER_SOCKET, DOCKER_SOCKET),
     ("/sys", "/sys"),
     ("/var/lib/docker", "/var/lib/docker"),
-    ("/dev/disk", "/dev/disk"),
 )
 
 

@@ -173,7 +173,8 @@ def test_cadvisor_binds_only_the_docker_socket_of_var_run_and_all_read_only(stac
         DOCKER_SOCKET: (DOCKER_SOCKET, True),
         "/sys": ("/sys", True),
         "/var/lib/docker": ("/var/lib/docker", True),
-        "/dev/disk": ("/dev/disk", True),
     }
+    # Not /dev/disk: udev makes it, and a node without udev (this CI machine, minimal VMs)
+    # has none, so Swarm refused every cAdvisor task ("bind source path does not exist").
     assert cs["capDrops"] == ["ALL"] and not cs.get("capAdds")
     assert "--docker_only=true" in cs["args"]
