@@ -34,7 +34,10 @@ cache=${AGENT_OS_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/agent-os/toolc
 gover=$(go version)
 here=$(pwd)
 local_bin=$here/.toolchain/bin
-rm -rf "$here/.toolchain" && mkdir -p "$local_bin"
+mkdir -p "$local_bin"
+# Every file in bin/ is replaced atomically (write beside, then rename): a test session
+# running the toolchain while another one builds it never sees a missing or half-written file.
+place() { mv -f "$1" "$2"; }
 log() { echo "toolchain: $*" >&2; }
 
 # build NAME OUT-BINARY PACKAGE LDFLAGS REQUIRE... [-- REPLACE...]: a wrapper module that
@@ -47,7 +50,10 @@ build() {
   bin=$cache/$name-$key
   if [ ! -x "$bin/$out" ]; then compile "$name" "$out" "$pkg" "$ldflags" "$bin" "$@"; fi
   # A copy, not a link: the language host finds its exec script beside its real path.
-  ln -f "$bin/$out" "$local_bin/$out" 2>/dev/null || cp -f "$bin/$out" "$local_bin/$out"
+  if [ ! "$bin/$out" -ef "$local_bin/$out" ]; then
+    ln -f "$bin/$out" "$local_bin/.$out.new" 2>/dev/null || cp -f "$bin/$out" "$local_bin/.$out.new"
+    place "$local_bin/.$out.new" "$local_bin/$out"
+  fi
 }
 
 compile() {
@@ -90,7 +96,8 @@ build language-python pulumi-language-python github.com/pulumi/pulumi/sdk/v3/pyt
 dir=$(cd "$cache" && go mod download -json "github.com/pulumi/pulumi/sdk/v3@$PYTHON_SDK_VERSION" |
   sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
 [ -n "$dir" ] || { log "could not download sdk/v3@$PYTHON_SDK_VERSION"; exit 1; }
-install -m 755 "$dir/python/cmd/pulumi-language-python-exec" "$local_bin/pulumi-language-python-exec"
+install -m 755 "$dir/python/cmd/pulumi-language-python-exec" "$local_bin/.pulumi-language-python-exec.new"
+place "$local_bin/.pulumi-language-python-exec.new" "$local_bin/pulumi-language-python-exec"
 
 # The provider launchers (this checkout's venv and sources).
 for name in "${PROVIDERS[@]}"; do
@@ -98,7 +105,8 @@ for name in "${PROVIDERS[@]}"; do
   [ -n "$version" ] || { log "requirements.txt pins no pulumi-$name"; exit 1; }
   printf '#!/bin/sh\nPYTHONPATH="%s" exec "%s/.venv/bin/python" -m verify.providers %s %s "$@"\n' \
     "$here" "$here" "$name" "$version" \
-    >"$local_bin/pulumi-resource-$name"
-  chmod 755 "$local_bin/pulumi-resource-$name"
+    >"$local_bin/.pulumi-resource-$name.new"
+  chmod 755 "$local_bin/.pulumi-resource-$name.new"
+  place "$local_bin/.pulumi-resource-$name.new" "$local_bin/pulumi-resource-$name"
 done
 echo "$local_bin"
