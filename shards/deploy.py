@@ -120,9 +120,7 @@ def shard_spec(
         init=True,
         stop_grace_period="60s",
         labels={"agent-os.shard": str(shard.n), "agent-os.shard-endpoint": shard.endpoint},
-        health=HealthCheck.shell(
-            f"nc -z 127.0.0.1 {rpc}", interval="15s", timeout="5s", retries=5, start_period="20s"
-        ),
+        health=HealthCheck.python_tcp(rpc, interval="15s", timeout="5s", retries=5, start_period="20s"),
     )
     _require_auth(spec, auth)
     return spec

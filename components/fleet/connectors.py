@@ -25,10 +25,7 @@ TRANSPORT = "streamable-http"
 
 
 def tcp_health(port: int) -> HealthCheck:
-    code = f"import socket;socket.create_connection(('127.0.0.1',{port}),timeout=5).close()"
-    return HealthCheck(
-        test=("CMD", "python", "-c", code), interval="30s", timeout="10s", retries=3, start_period="30s"
-    )
+    return HealthCheck.python_tcp(port, interval="30s", timeout="10s", retries=3, start_period="30s")
 
 
 def connector_spec(

@@ -81,6 +81,12 @@ class HealthCheck:
         return HealthCheck.shell(f"wget -q -O /dev/null http://127.0.0.1:{port}{path} || exit 1", **kw)
 
     @staticmethod
+    def python_tcp(port: int, **kw: str | int) -> HealthCheck:
+        """TCP probe for Python images (python:slim has no `nc`, and its /bin/sh is dash)."""
+        code = f"import socket;socket.create_connection(('127.0.0.1',{port}),timeout=5).close()"
+        return HealthCheck(test=("CMD", "python", "-c", code), **kw)  # type: ignore[arg-type]
+
+    @staticmethod
     def tcp(port: int, **kw: str | int) -> HealthCheck:
         """TCP probe for any image with a POSIX shell plus either an `nc` that knows `-z`
         or bash (/bin/sh may be dash, which has no /dev/tcp, so bash is called by name)."""

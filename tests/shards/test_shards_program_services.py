@@ -115,8 +115,15 @@ def test_shard_state_placement_and_hardening(n: int) -> None:
     tmpfs = [m for m in c["mounts"] if m["type"] == "tmpfs"]
     assert [(m["target"], m["tmpfsOptions"]["sizeBytes"]) for m in tmpfs] == [("/tmp", 64 * 1024**2)]
     assert ts["resources"]["limits"] == {"memoryBytes": 2 * 1024**3, "nanoCpus": 10**9}
+    # The engine image is a Python image (python:slim upstream, the build here): no `nc`,
+    # so the probe is Python's own connect (with `nc -z` no task ever became healthy).
     assert c["healthcheck"] == {
-        "tests": ["CMD-SHELL", f"nc -z 127.0.0.1 910{n}"],
+        "tests": [
+            "CMD",
+            "python",
+            "-c",
+            f"import socket;socket.create_connection(('127.0.0.1',910{n}),timeout=5).close()",
+        ],
         "interval": "15s",
         "timeout": "5s",
         "retries": 5,
