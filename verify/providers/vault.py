@@ -16,7 +16,7 @@ IDs and replacement (ForceNew) as the upstream:
   remount (`sys/remount`), the rest a tune. Delete unmounts.
 * AuthBackend: ID = path (default: the type); type/local replace; a new path is a remount
   (refused with disableRemount), a new description a tune. Delete disables it.
-* Policy: ID = name; name replaces, the text updates (`sys/policy/<name>`).
+* Policy: ID = name; name replaces, the text updates (`sys/policies/acl/<name>`, as the vault API client's PutPolicy).
 * AuthBackendRole: ID = `auth/<backend>/role/<roleName>`; backend (default "approle") and
   roleName replace; roleId updates through `role-id`. Outputs include the roleId.
 * AuthBackendRoleSecretId: every input replaces; `secretId` given -> `custom-secret-id`,
@@ -465,13 +465,13 @@ class AuthBackend(VaultResource):
     def read(
         self, id_: str, state: dict[str, Any], inputs: dict[str, Any]
     ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        # Upstream (mountutil.GetAuthMount): GET sys/auth/<path>, 404 = gone; the list of
+        # every auth mount (GET sys/auth) is more than the scoped admin policy grants.
         path = str(state.get("path") or id_).strip("/")
-        doc = self.client.call("GET", "sys/auth") or {}
-        mounts: dict[str, Any] = doc.get("data") or doc
-        m = mounts.get(f"{path}/")
-        if not isinstance(m, dict):
+        doc = self.client.call("GET", f"sys/auth/{seg(path)}", ok404=True)
+        if doc is None:
             return None
-        mm: dict[str, Any] = m
+        mm: dict[str, Any] = doc.get("data") or doc
         live: dict[str, Any] = {
             "path": path,
             "type": mm.get("type", ""),
@@ -493,7 +493,7 @@ class Policy(VaultResource):
         if preview:
             return "", dict(inputs)
         name = str(inputs["name"])
-        self.client.call("PUT", f"sys/policy/{seg(name)}", {"policy": inputs["policy"]})
+        self.client.call("PUT", f"sys/policies/acl/{seg(name)}", {"policy": inputs["policy"]})
         return name, self._read_or_fail(name, inputs)
 
     def _read_or_fail(self, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -507,20 +507,20 @@ class Policy(VaultResource):
     ) -> dict[str, Any]:
         if preview:
             return {**state, **news}
-        self.client.call("PUT", f"sys/policy/{seg(id_)}", {"policy": news["policy"]})
+        self.client.call("PUT", f"sys/policies/acl/{seg(id_)}", {"policy": news["policy"]})
         return self._read_or_fail(id_, news)
 
     def delete(self, id_: str, state: dict[str, Any]) -> None:
-        self.client.call("DELETE", f"sys/policy/{seg(id_)}")
+        self.client.call("DELETE", f"sys/policies/acl/{seg(id_)}")
 
     def read(
         self, id_: str, state: dict[str, Any], inputs: dict[str, Any]
     ) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        doc = self.client.call("GET", f"sys/policy/{seg(id_)}", ok404=True)
+        doc = self.client.call("GET", f"sys/policies/acl/{seg(id_)}", ok404=True)
         if doc is None:
             return None
         data: dict[str, Any] = doc.get("data") or doc
-        live = {"name": id_, "policy": data.get("rules", "")}
+        live = {"name": id_, "policy": data.get("policy", "")}
         return {**state, **live}, self.live_inputs(inputs, live)
 
 
