@@ -16,7 +16,8 @@ for name in "${names[@]}"; do
   if [ -f "$name/Dockerfile" ]; then
     docker build -t "$ref" "$name"
   else
-    docker build -t "$ref" -f python-app.Dockerfile "$name"
+    docker build -t "$ref" -f python-app.Dockerfile \
+      --build-arg STATE_DIRS="$(cat "$name/STATE_DIRS" 2>/dev/null || true)" "$name"
   fi
   if [ -n "$push" ]; then
     docker tag "$ref" "$push/$ref"

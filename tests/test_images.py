@@ -56,3 +56,29 @@ def test_app_locks_pin_every_package_with_hashes() -> None:
         pins = [line for line in lock.splitlines() if line and not line.startswith((" ", "#"))]
         assert pins and all("==" in p for p in pins), name
         assert lock.count("--hash=sha256:") >= len(pins), name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_volume_a_python_image_gets_is_a_directory_that_image_gives_its_user(stack: str) -> None:
+    """A new named volume takes the owner of the image's directory at its mount point, and
+    root's when the image has none: the engine shard (user 10001) then could not open its
+    lock file in /var/lib/epistemic-graph/data (found deploying the stack). Each Python
+    image lists the state directories it makes for user 10001 in images/<name>/STATE_DIRS."""
+    run = evaluate(stack)
+    checked = 0
+    for name, svc in run.services().items():
+        cs = container(run, name)
+        image = cs["image"].rsplit("/", 2)
+        app = image[-1].split(":")[0]
+        if not (IMAGES / app / "requirements.lock").is_file() or (IMAGES / app / "Dockerfile").is_file():
+            continue
+        dirs = IMAGES / app / "STATE_DIRS"
+        state_dirs = dirs.read_text().split() if dirs.exists() else []
+        for m in cs.get("mounts", []):
+            if m["type"] == "volume":
+                assert m["target"] in state_dirs, f"{name}: {m['target']} not in images/{app}/STATE_DIRS"
+                checked += 1
+        assert svc
+    assert checked >= 2  # kg-daemon and every engine shard
+    dockerfile = (IMAGES / "python-app.Dockerfile").read_text()
+    assert "STATE_DIRS" in dockerfile and "chown 10001:10001" in dockerfile

@@ -13,13 +13,18 @@ VENV = "/opt/app"
 
 def python_app(name: str, source: str) -> Recipe:
     tag = (REPO / "images" / name / "TAG").read_text().strip()
+    # The state directories the program mounts volumes on, owned by the app user (as the
+    # Dockerfile's STATE_DIRS build argument does).
+    dirs_file = REPO / "images" / name / "STATE_DIRS"
+    state_dirs = dirs_file.read_text().split() if dirs_file.exists() else []
+    owned = "".join(f"\nmkdir -p {d} && chown 10001:10001 {d}" for d in state_dirs)
     return Recipe(
         name=name,
         alias=f"agent-os/{name}:{tag}",
         source=Path(source),
         packages=("python3", "python3-venv", "ca-certificates", "netbase", "tzdata"),
         python=PythonLock(lock=REPO / "images" / name / "requirements.lock", venv=VENV),
-        after="useradd --uid 10001 --user-group --home-dir /home/app --create-home app",
+        after="useradd --uid 10001 --user-group --home-dir /home/app --create-home app" + owned,
         config=ImageConfig(
             env={
                 "PATH": f"{VENV}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
