@@ -225,3 +225,19 @@ def test_every_browser_client_has_somewhere_to_return_to(stack: str) -> None:
         c.inputs["clientId"] for c in evaluate_with_webui(stack).by_type("keycloak:openid/client:Client")
     }
     assert "agent-webui" in names  # the webui, when enabled, still signs in through its client
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_broker_is_healthy_once_its_controller_listens_before_the_quorum_exists(stack: str) -> None:
+    """Swarm puts a task in DNS only once it is healthy. The KRaft voters are the brokers'
+    service names, so a health check that needs the quorum (kafka-broker-api-versions) can
+    never pass: no voter resolves until one is healthy (found deploying staging: kafka-1
+    logged UnknownHostException for itself until Swarm gave up). The check is the controller
+    listener's accept, which opens before the quorum forms."""
+    run = evaluate(stack)
+    brokers = [n for n in run.services() if re.fullmatch(r"kafka-\d+", n)]
+    assert brokers
+    for name in brokers:
+        test = " ".join(container(run, name)["healthcheck"]["tests"])
+        assert "kafka-broker-api-versions" not in test
+        assert "/dev/tcp/127.0.0.1/9093" in test

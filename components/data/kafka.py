@@ -87,13 +87,10 @@ def broker(platform: DataPlatform, placement: Placement, n: int, parent: pulumi.
         stateful=True,
         user="1000:1000",
         stop_grace_period="120s",
-        health=HealthCheck.shell(
-            f"{BIN}/kafka-broker-api-versions.sh --bootstrap-server 127.0.0.1:{CLIENT_PORT} >/dev/null",
-            interval="15s",
-            timeout="10s",
-            retries=10,
-            start_period="60s",
-        ),
+        # Swarm adds a task to DNS only once it is healthy, and the voters are the brokers'
+        # service names: a check that needs the quorum would never pass. The controller
+        # listener accepts before the quorum forms; kafka-init waits for the brokers.
+        health=HealthCheck.tcp(CONTROLLER_PORT, interval="15s", timeout="10s", retries=10, start_period="60s"),
     )
     return swarm_service(platform, spec, parent)
 

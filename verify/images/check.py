@@ -93,6 +93,7 @@ STAGING: StackConfig = mockrun.stack_model("staging")
 KAFKA_STAGING: KafkaConfig = STAGING.data.kafka
 # components/data/kafka.py broker(): the service's healthcheck and user.
 KAFKA_BS = f"127.0.0.1:{program_kafka.CLIENT_PORT}"
+# The broker answers clients (the program's healthcheck is the controller port: Swarm DNS).
 KAFKA_HEALTH = f"{program_kafka.BIN}/kafka-broker-api-versions.sh --bootstrap-server {KAFKA_BS} >/dev/null"
 KAFKA_USER = "1000:1000"
 
@@ -366,7 +367,7 @@ def check_kafka(client: docker.DockerClient, image: str, scratch: Path) -> None:
         made.append(broker)
         net.connect(broker, aliases=[host])
         broker.start()
-        wait_until(broker, KAFKA_HEALTH, 240, "broker healthcheck (program's command)")
+        wait_until(broker, KAFKA_HEALTH, 240, "broker answers API requests")
         print("  ok: broker healthcheck passes (broker_env, user 1000:1000, fresh volume)")
         init = client.containers.create(
             image, ["/bin/sh", "/etc/agent-os/kafka-init.sh"], user=KAFKA_USER, read_only=True,
@@ -403,7 +404,7 @@ def check_kafka(client: docker.DockerClient, image: str, scratch: Path) -> None:
             out,
         )
         broker.restart(timeout=60)
-        wait_until(broker, KAFKA_HEALTH, 240, "broker healthcheck after restart")
+        wait_until(broker, KAFKA_HEALTH, 240, "broker answers API requests after restart")
         rc, out = sh(init, consume)
         expect(rc == 0 and msg in out, "restart: already-formatted volume reused, message still there", out)
     finally:
