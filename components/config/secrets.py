@@ -54,5 +54,6 @@ SECRET_KEYS: dict[str, SecretKey] = {
         SecretKey("webuiSvcClientSecret", "Keycloak secret of client agent-webui-svc", 40),
         SecretKey("grafanaOidcSecret", "Keycloak secret of client grafana", 40),
         SecretKey("portainerOidcSecret", "Keycloak secret of client portainer", 40),
+        SecretKey("alertmanagerClientSecret", "Keycloak secret of client alertmanager", 40),
     )
 }

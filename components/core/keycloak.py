@@ -19,8 +19,10 @@ from ..swarm.adminpassword import admin_password_step
 from ..swarm.adminscript import admin_script
 from ..swarm.context import CorePlatform
 from ..swarm.entrypoint import SecretEnv, secrets_entrypoint
+from .lgtm_config import TokenClient
 from .outputs import KeycloakOutputs
 from .plan import (
+    ALERTMANAGER_CLIENT,
     API_CLIENT,
     DESKTOP_CLIENT,
     GRAFANA_CLIENT,
@@ -47,8 +49,9 @@ DESKTOP_REDIRECTS = ("http://127.0.0.1/*", "http://[::1]/*")
 PLATFORM_ADMIN_ROLES = ("kg:admin", "webui:admin")
 # Service-account role mappings.
 SERVICE_ACCOUNT_ROLES = {API_CLIENT: ("kg:admin",), WEBUI_SVC_CLIENT: ("kg:write", "admin:cluster-read")}
+# (ALERTMANAGER_CLIENT has none: POST /api/fleet/events checks no role, only a valid JWT.)
 # Clients whose access tokens carry `aud: agent-utilities` (REST/MCP JWT audience).
-AUDIENCE_CLIENTS = (API_CLIENT, WEBUI_CLIENT, WEBUI_SVC_CLIENT, DESKTOP_CLIENT)
+AUDIENCE_CLIENTS = (API_CLIENT, WEBUI_CLIENT, WEBUI_SVC_CLIENT, DESKTOP_CLIENT, ALERTMANAGER_CLIENT)
 
 
 def _slug(role: str) -> str:
@@ -66,6 +69,16 @@ def issuer(platform: CorePlatform) -> str:
 def internal_url() -> str:
     """In-cluster (core overlay) base URL, for back-channel calls (token, userinfo)."""
     return f"http://{KEYCLOAK_SERVICE}:{KEYCLOAK_HTTP_PORT}"
+
+
+def internal_oidc_url(platform: CorePlatform) -> str:
+    """The realm's OpenID Connect endpoints in-cluster (`/token`, `/userinfo`, `/certs`)."""
+    return f"{internal_url()}/realms/{platform.core.keycloak.realm}/protocol/openid-connect"
+
+
+def token_client(platform: CorePlatform, client_id: str) -> TokenClient:
+    """`client_id` fetching client-credentials tokens from the realm, in-cluster."""
+    return TokenClient(client_id, f"{internal_oidc_url(platform)}/token")
 
 
 def keycloak_database(
@@ -231,6 +244,7 @@ class ClientSecrets:
     webui_svc: pulumi.Output[str]
     grafana: pulumi.Output[str] | None
     portainer: pulumi.Output[str] | None
+    alertmanager: pulumi.Output[str] | None  # with LGTM: its fleet events webhook posts
 
 
 class KeycloakRealm(pulumi.ComponentResource):
@@ -330,6 +344,19 @@ class KeycloakRealm(pulumi.ComponentResource):
             direct_access_grants_enabled=False,
             opts=opts,
         )
+        if secrets.alertmanager is not None:
+            self.clients[ALERTMANAGER_CLIENT] = keycloak.openid.Client(
+                f"client-{ALERTMANAGER_CLIENT}",
+                realm_id=rid,
+                client_id=ALERTMANAGER_CLIENT,
+                name="Alertmanager (fleet events webhook, client credentials)",
+                access_type="CONFIDENTIAL",
+                client_secret=secrets.alertmanager,
+                service_accounts_enabled=True,
+                standard_flow_enabled=False,
+                direct_access_grants_enabled=False,
+                opts=opts,
+            )
         for client_id, host, redirect, secret in (
             (GRAFANA_CLIENT, GRAFANA_HOST, "/login/generic_oauth", secrets.grafana),
             (PORTAINER_CLIENT, PORTAINER_HOST, "/", secrets.portainer),
@@ -415,7 +442,7 @@ def keycloak_outputs(platform: CorePlatform, realm: KeycloakRealm, secrets: Clie
     return KeycloakOutputs(
         issuer=iss,
         jwks_uri=f"{iss}/protocol/openid-connect/certs",
-        internal_jwks_uri=f"{internal_url()}/realms/{platform.core.keycloak.realm}/protocol/openid-connect/certs",
+        internal_jwks_uri=f"{internal_oidc_url(platform)}/certs",
         realm=platform.core.keycloak.realm,
         api_client_id=API_CLIENT,
         webui_client_id=WEBUI_CLIENT,

@@ -24,14 +24,16 @@ from .keycloak import (
     WEBUI_CLIENT,
     ClientSecrets,
     KeycloakRealm,
+    internal_oidc_url,
     internal_url,
     keycloak_database,
     keycloak_outputs,
     keycloak_provider,
     keycloak_service,
     public_url,
+    token_client,
 )
-from .lgtm import GrafanaSso, Lgtm
+from .lgtm import AlertmanagerOAuth, GrafanaSso, Lgtm
 from .openbao import (
     AdminLogin,
     KvEntry,
@@ -44,7 +46,7 @@ from .openbao import (
 )
 from .openbao import internal_url as openbao_internal_url
 from .outputs import CoreOutputs, KeycloakOutputs, LgtmOutputs, OpenBaoOutputs
-from .plan import PORTAINER_HOST, CorePlan
+from .plan import ALERTMANAGER_CLIENT, PORTAINER_HOST, CorePlan
 from .portainer import portainer, portainer_sso_settings
 
 __all__ = ["CoreLayer", "CoreOutputs"]
@@ -79,6 +81,7 @@ class CoreLayer(pulumi.ComponentResource):
             webui_svc=secrets.value("webuiSvcClientSecret"),
             grafana=secrets.value("grafanaOidcSecret") if on.lgtm else None,
             portainer=secrets.value("portainerOidcSecret") if on.portainer else None,
+            alertmanager=secrets.value("alertmanagerClientSecret") if on.lgtm else None,
         )
 
         # --- Keycloak
@@ -185,15 +188,20 @@ class CoreLayer(pulumi.ComponentResource):
         lgtm_out: LgtmOutputs | None = None
         if plan.lgtm is not None:
             grafana_sso = None
+            am_oauth = None
+            oidc_int = internal_oidc_url(platform)
             if keycloak_out is not None and client_secrets.grafana is not None:
                 oidc_pub = f"{public_url(platform)}/realms/{kc_cfg.realm}/protocol/openid-connect"
-                oidc_int = f"{internal_url()}/realms/{kc_cfg.realm}/protocol/openid-connect"
                 grafana_sso = GrafanaSso(
                     client_id=GRAFANA_CLIENT,
                     auth_url=f"{oidc_pub}/auth",
                     token_url=f"{oidc_int}/token",
                     api_url=f"{oidc_int}/userinfo",
                     client_secret=client_secrets.grafana,
+                )
+            if keycloak_out is not None and client_secrets.alertmanager is not None:
+                am_oauth = AlertmanagerOAuth(
+                    token_client(platform, ALERTMANAGER_CLIENT), client_secrets.alertmanager
                 )
             self.lgtm = Lgtm(
                 platform,
@@ -202,6 +210,7 @@ class CoreLayer(pulumi.ComponentResource):
                 secrets.value("fleetEventsToken"),
                 secrets.value("grafanaAdminPassword"),
                 grafana_sso,
+                am_oauth,
                 self,
             )
             lgtm_out = self.lgtm.outputs

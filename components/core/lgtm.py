@@ -12,7 +12,7 @@ import pulumi_docker as docker
 from ..observability import Telemetry
 from ..swarm import ServiceSpec, swarm_service
 from ..swarm.context import CorePlatform
-from .alertmanager import alertmanager_spec
+from .alertmanager import AlertmanagerOAuth, alertmanager_spec
 from .cadvisor import cadvisor_spec
 from .grafana import GrafanaSso, grafana_spec
 from .lgtm_config import (
@@ -50,8 +50,10 @@ class Lgtm:
         events_token: pulumi.Output[str],
         grafana_admin_password: pulumi.Output[str],
         sso: GrafanaSso | None,
+        alertmanager_oauth: AlertmanagerOAuth | None,
         parent: pulumi.Resource,
     ) -> None:
+        """`alertmanager_oauth`: with Keycloak, the client whose token the webhook posts carry."""
         lg = platform.core.lgtm
         webhooks = [t.webhook for t in telemetry if t.webhook]
         if len(webhooks) != 1:
@@ -81,11 +83,20 @@ class Lgtm:
             )
         )
 
-        self.alertmanager_yml = render_alertmanager(webhooks[0])
+        oauth = alertmanager_oauth
+        self.alertmanager_yml = render_alertmanager(webhooks[0], oauth.client if oauth else None)
         token = platform.secret("fleet-events-token-am", events_token, parent)
+        client_secret = (
+            platform.secret("alertmanager-client-secret", oauth.client_secret, parent) if oauth else None
+        )
         add(
             alertmanager_spec(
-                platform, lg, config("alertmanager-yml", self.alertmanager_yml), token, plan.alertmanager
+                platform,
+                lg,
+                config("alertmanager-yml", self.alertmanager_yml),
+                token,
+                client_secret,
+                plan.alertmanager,
             )
         )
 
@@ -116,4 +127,4 @@ class Lgtm:
         )
 
 
-__all__ = ["LOKI_PORT", "SCRAPED_LAYERS", "TEMPO_HTTP_PORT", "GrafanaSso", "Lgtm"]
+__all__ = ["LOKI_PORT", "SCRAPED_LAYERS", "TEMPO_HTTP_PORT", "AlertmanagerOAuth", "GrafanaSso", "Lgtm"]

@@ -44,6 +44,7 @@ WEBUI_SVC_CLIENT = "agent-webui-svc"
 DESKTOP_CLIENT = "geniusbot"  # native app: PKCE, loopback redirect on any port (RFC 8252)
 GRAFANA_CLIENT = "grafana"
 PORTAINER_CLIENT = "portainer"
+ALERTMANAGER_CLIENT = "alertmanager"  # client credentials: its token for the fleet events webhook
 
 SSO_HOST = "sso"
 OPENBAO_HOST = "openbao"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import urllib.parse
 from typing import Any
 
 import hcl2
@@ -9,6 +11,7 @@ import pytest
 
 from tests.conftest import STACKS, evaluate
 from tests.core.helpers import CONFIG, config_id_of, config_text, config_yaml, container, secret_targets, task
+from tests.fleet.fleethelp import mounted_secret
 from tools import mockrun
 
 
@@ -137,6 +140,36 @@ def test_alertmanager_posts_to_fleet_events_with_token_header_from_a_secret_file
     nets = {n["id"] for n in task(stack_run, "alertmanager")["networksAdvanceds"]}
     gateway = {n["id"] for n in task(stack_run, "agent-gateway")["networksAdvanceds"]}
     assert nets & gateway  # Alertmanager reaches agent-gateway on a shared overlay
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_alertmanager_sends_a_keycloak_token_with_its_fleet_events_posts(stack: str) -> None:
+    """The app (kg_auth_required) refuses any request without a JWT before it checks the
+    fleet events token: Alertmanager fetches one with its own client's credentials."""
+    run = evaluate(stack)
+    (hook,) = config_yaml(run, "alertmanager-yml")["receivers"][0]["webhook_configs"]
+    http = hook["http_config"]
+    assert list(http["http_headers"]) == ["X-Fleet-Events-Token"]  # still sent
+    oauth = http["oauth2"]
+    assert set(oauth) == {"client_id", "client_secret_file", "token_url"}  # never an inline secret
+    client = run.one("keycloak:openid/client:Client", f"client-{oauth['client_id']}")
+    # The secret file is a Docker secret mounted in Alertmanager, carrying the client's secret.
+    secret, value = mounted_secret(run, "alertmanager", oauth["client_secret_file"])
+    assert mockrun.is_secret(secret.inputs["data"]) and mockrun.is_secret(client.inputs["clientSecret"])
+    assert value == client.plain["clientSecret"] and len(value) >= 32
+    # The realm's token endpoint, in-cluster: Keycloak's HTTP port on a shared overlay.
+    url = urllib.parse.urlsplit(oauth["token_url"])
+    assert url.scheme == "http" and url.hostname in run.services()
+    realm = run.one("keycloak:index/realm:Realm", "realm-agents").inputs["realm"]
+    assert url.path == f"/realms/{realm}/protocol/openid-connect/token"
+    assert str(url.port) == container(run, url.hostname)["env"]["KC_HTTP_PORT"]
+    nets = {n["id"] for n in task(run, "alertmanager")["networksAdvanceds"]}
+    assert nets & {n["id"] for n in task(run, url.hostname)["networksAdvanceds"]}
+    # The value is in no service spec and no config file, only in its Docker secret.
+    for name, svc in run.services().items():
+        assert value not in json.dumps(svc.plain), name
+    for cfg in run.by_type(CONFIG):
+        assert value not in mockrun.b64decode(cfg.inputs["data"]), cfg.name
 
 
 def test_grafana_datasources_and_sso(stack_run: mockrun.Run) -> None:

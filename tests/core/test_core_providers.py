@@ -42,7 +42,14 @@ def test_clients(stack: str) -> None:
     zone = stack_run.outputs["zone"]
     c = _clients(stack_run)
     # The webui is off by default: its browser client exists only with the webui.
-    assert set(c) == {"agent-utilities", "agent-webui-svc", "geniusbot", "grafana", "portainer"}
+    assert set(c) == {
+        "agent-utilities",
+        "agent-webui-svc",
+        "geniusbot",
+        "grafana",
+        "portainer",
+        "alertmanager",
+    }
     assert set(_clients(evaluate_with_webui(stack))) == {*c, "agent-webui"}
     webui = _clients(evaluate_with_webui(stack))["agent-webui"].inputs
     assert webui["accessType"] == "PUBLIC" and webui["standardFlowEnabled"] is True
@@ -55,15 +62,23 @@ def test_clients(stack: str) -> None:
     assert api["accessType"] == "CONFIDENTIAL" and api["serviceAccountsEnabled"] is True
     assert c["grafana"].inputs["validRedirectUris"] == [f"https://grafana.{zone}/login/generic_oauth"]
     assert c["portainer"].inputs["validRedirectUris"] == [f"https://portainer.{zone}/"]
-    for name in ("agent-utilities", "agent-webui-svc", "grafana", "portainer"):
+    for name in ("agent-utilities", "agent-webui-svc", "grafana", "portainer", "alertmanager"):
         assert mockrun.is_secret(c[name].inputs["clientSecret"]), name
+    # Alertmanager: client credentials only (its token for the fleet events webhook).
+    am = c["alertmanager"].inputs
+    assert am["accessType"] == "CONFIDENTIAL" and am["serviceAccountsEnabled"] is True
+    assert am["standardFlowEnabled"] is False and am["directAccessGrantsEnabled"] is False
+    assert not am.get("implicitFlowEnabled") and not am.get("validRedirectUris")
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_audience_mappers_put_agent_utilities_in_the_tokens(stack: str) -> None:
     for run, names in (
-        (evaluate(stack), ("agent-utilities", "agent-webui-svc", "geniusbot")),
-        (evaluate_with_webui(stack), ("agent-utilities", "agent-webui", "agent-webui-svc", "geniusbot")),
+        (evaluate(stack), ("agent-utilities", "agent-webui-svc", "geniusbot", "alertmanager")),
+        (
+            evaluate_with_webui(stack),
+            ("agent-utilities", "agent-webui", "agent-webui-svc", "geniusbot", "alertmanager"),
+        ),
     ):
         c = _clients(run)
         mappers = run.by_type("keycloak:openid/audienceProtocolMapper:AudienceProtocolMapper")
@@ -85,7 +100,7 @@ def test_service_account_role_mappings(stack_run: mockrun.Run) -> None:
         ("sa-agent-webui-svc", "kg:write"),
         ("sa-agent-webui-svc", "admin:cluster-read"),
         ("sa-agent-utilities", "kg:admin"),
-    }
+    }  # alertmanager: none (POST /api/fleet/events checks no role in agent-utilities 0.52.0)
 
 
 def test_keycloak_outputs_match_what_agent_utilities_expects(stack_run: mockrun.Run) -> None:

@@ -6,10 +6,12 @@ from collections.abc import Iterator
 
 import pulumi
 import pytest
+import yaml
 
 from tests.conftest import STACKS
 from tools import mockrun
 
+CONFIG = "docker:index/serviceConfig:ServiceConfig"
 ALL_ON = {"keycloak": True, "openbao": True, "portainer": True, "lgtm": True}
 OWNED = {
     "keycloak": ({"keycloak"}, ("keycloak:",), "sso"),
@@ -47,8 +49,6 @@ def _run(stack: str, preview: bool, **toggles: bool) -> mockrun.Run:
 
 
 def _evaluate(stack: str, preview: bool, **toggles: bool) -> mockrun.Run:
-    import yaml
-
     from tools.mockrun import PROJECT_DIR
 
     raw = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"][
@@ -104,3 +104,14 @@ def test_openbao_off_hands_no_approle_secrets_up() -> None:
     core = [r for r in run.resources if "agent-os:core:Core" in r.urn]
     assert core and not [r.name for r in core if r.name.startswith(("openbao-", "bao-", "kv-", "approle"))]
     assert "openbaoRootToken" not in run.outputs
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_without_keycloak_alertmanager_fetches_no_token(stack: str) -> None:
+    run = _run(stack, False, keycloak=False)
+    am = yaml.safe_load(mockrun.b64decode(run.one(CONFIG, "alertmanager-yml").inputs["data"]))
+    (hook,) = am["receivers"][0]["webhook_configs"]
+    assert "oauth2" not in hook["http_config"]  # no Keycloak: no client to fetch a token with
+    assert "X-Fleet-Events-Token" in hook["http_config"]["http_headers"]
+    cs = run.services()["alertmanager"].plain["taskSpec"]["containerSpec"]
+    assert [s["fileName"] for s in cs["secrets"]] == ["/run/secrets/fleet_events_token"]

@@ -4,7 +4,7 @@ by what it must do (verify/images/check.py): Postgres with AGE + pgvector and a 
 OpenBao with the program's raft/static-seal HCL surviving a restart, Caddy serving, the
 app's entry points, Keycloak ready on its management port, Prometheus with the program's
 config and rules, Alertmanager calling the fleet events webhook with the token from its
-secret file, node-exporter reading the host's filesystems."""
+secret file and a bearer token it fetched with its Keycloak client's credentials, node-exporter reading the host's filesystems."""
 
 from __future__ import annotations
 

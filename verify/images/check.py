@@ -8,6 +8,7 @@ Every container is started with a bounded wait and removed afterwards (with its 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import math
 import os
@@ -34,14 +35,16 @@ from components.config import StackConfig
 from components.config.data import KafkaConfig
 from components.core import lgtm_config
 from components.core.alertmanager import alertmanager_spec
+from components.core.keycloak import token_client
 from components.core.node_exporter import node_exporter_spec
-from components.core.plan import PROMETHEUS_PORT
+from components.core.plan import ALERTMANAGER_CLIENT, PROMETHEUS_PORT
 from components.core.prometheus import prometheus_spec
 from components.data import kafka as program_kafka
 from components.fleet import connectors as program_connectors
 from components.fleet.process import TMP
 from components.plan import StackPlan, stack_plan
 from components.swarm import ConfigFile, Platform, SecretFile, ServiceSpec
+from components.swarm.context import CorePlatform
 from tools import mockrun
 
 from .recipes import RECIPES
@@ -427,8 +430,11 @@ def _swarm_object(content: str) -> Any:
     return Rendered(content)
 
 
-# The fleet events token (a Swarm secret in the program; any value here).
+# The fleet events token and Alertmanager's Keycloak client secret (Swarm secrets in the
+# program; any value here), and the access token the stub token endpoint hands out.
 EVENTS_TOKEN = "check-fleet-events-token-7f3a"
+CLIENT_SECRET = "check-alertmanager-client-secret-5c1e"
+ACCESS_TOKEN = "check-access-token-91d2"
 # The staging stack's plan: placements and what the layers hand Prometheus and Alertmanager.
 STAGING_PLAN: StackPlan = stack_plan(STAGING)
 
@@ -437,6 +443,14 @@ def fleet_events_webhook() -> str:
     """The one webhook among the stack's telemetry (what components/core/lgtm.py renders)."""
     (webhook,) = [t.webhook for t in STAGING_PLAN.telemetry if t.webhook]
     return webhook
+
+
+def alertmanager_token_client() -> lgtm_config.TokenClient | None:
+    """The client Alertmanager fetches its webhook token with (as components/core/layer.py)."""
+    if STAGING_PLAN.core.keycloak is None:
+        return None
+    core = CorePlatform.on(Platform.of(STAGING, {}), STAGING.core, STAGING.integrations)
+    return token_client(core, ALERTMANAGER_CLIENT)
 
 
 def lgtm_spec(name: str) -> ServiceSpec:
@@ -456,9 +470,11 @@ def lgtm_spec(name: str) -> ServiceSpec:
         rules_yml = lgtm_config.render_rules(rules)
         return prometheus_spec(platform, lg, _swarm_object(yml), _swarm_object(rules_yml), lgtm.prometheus)
     if name == "alertmanager":
-        am_yml = lgtm_config.render_alertmanager(fleet_events_webhook())
+        token = alertmanager_token_client()
+        am_yml = lgtm_config.render_alertmanager(fleet_events_webhook(), token)
+        secret = _swarm_object(CLIENT_SECRET) if token else None
         return alertmanager_spec(
-            platform, lg, _swarm_object(am_yml), _swarm_object(EVENTS_TOKEN), lgtm.alertmanager
+            platform, lg, _swarm_object(am_yml), _swarm_object(EVENTS_TOKEN), secret, lgtm.alertmanager
         )
     if name == "node-exporter":
         return node_exporter_spec(platform, lg, lgtm.node_exporter)
@@ -665,37 +681,54 @@ def check_prometheus(client: docker.DockerClient, image: str, scratch: Path) -> 
     run_prometheus(client, image, scratch, lgtm_spec("prometheus"))
 
 
-# One webhook request per connection (busybox nc -ll -e): request line, headers and body
-# appended to /tmp/webhook.txt, then 200.
-WEBHOOK_HANDLER = """\
+def http_handler(log: str, body: str = "") -> str:
+    """One HTTP request per connection (busybox nc -ll -e): request line, headers and body
+    appended to `log`, then 200 with `body` (JSON)."""
+    return f"""\
 #!/bin/sh
 cr=$(printf '\\r')
 len=0
 while IFS= read -r line; do
-  line=${line%"$cr"}
-  echo "$line" >> /tmp/webhook.txt
+  line=${{line%"$cr"}}
+  echo "$line" >> {log}
   case "$line" in
-    [Cc]ontent-[Ll]ength:*) len=${line#*:}; len=${len# } ;;
+    [Cc]ontent-[Ll]ength:*) len=${{line#*:}}; len=${{len# }} ;;
     "") break ;;
   esac
 done
-head -c "$len" >> /tmp/webhook.txt
-echo >> /tmp/webhook.txt
-printf 'HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n'
+head -c "$len" >> {log}
+echo >> {log}
+body='{body}'
+printf 'HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n%s' "${{#body}}" "$body"
 """
+
+
+def listen(c: Container, port: int, script: str, handler: str) -> None:
+    """`handler` (a shell script) answering every connection to `port` in `c`."""
+    rc, out = sh(c, f"cat > {script} <<'EOF'\n{handler}EOF\nchmod 755 {script}")
+    expect(rc == 0, f"listener script {script} in place", out)
+    c.exec_run(["busybox", "nc", "-ll", "-p", str(port), "-e", script], detach=True)
 
 
 def check_alertmanager(client: docker.DockerClient, image: str, scratch: Path) -> None:
     """The program's Alertmanager on a fresh volume, as the image's user: ready by its
     healthcheck, then one alert posted reaches the program's fleet events webhook URL with
-    the token header read from the secret file (a listener in the container answers as the
-    URL's host, after the program's group_wait)."""
+    the token header read from the secret file and a bearer token it fetched from the
+    program's token URL with its client id and the secret file's client secret (listeners
+    in the container answer as the URLs' hosts, after the program's group_wait)."""
     spec = lgtm_spec("alertmanager")
     url = urllib.parse.urlsplit(fleet_events_webhook())
-    if url.hostname is None or url.port is None:
-        raise CheckError(f"fleet events URL {url.geturl()} has no host:port")
+    oauth = alertmanager_token_client()
+    if oauth is None:
+        raise CheckError("the staging stack has no Keycloak: Alertmanager fetches no token")
+    token_url = urllib.parse.urlsplit(oauth.token_url)
+    for u in (url, token_url):
+        if u.hostname is None or u.port is None:
+            raise CheckError(f"URL {u.geturl()} has no host:port")
+    assert url.hostname and url.port and token_url.hostname and token_url.port  # (for the type checker)
     port = health_port(spec)
-    with service_container(client, image, spec, scratch, aliases=(url.hostname,)) as c:
+    aliases = (url.hostname, token_url.hostname)
+    with service_container(client, image, spec, scratch, aliases=aliases) as c:
         wait_until(c, health_command(spec), 60, "alertmanager: the program's healthcheck")
         print(f"  ok: ready by the program's healthcheck ({spec.health.test[-1]})")
         uid = process_uid(c, "alertmanager")
@@ -703,13 +736,15 @@ def check_alertmanager(client: docker.DockerClient, image: str, scratch: Path) -
         status = json.loads(http_get(c, port, "/api/v2/status"))
         loaded = status["config"]["original"]  # (the API masks the webhook URL as <secret>)
         expect(
-            "- name: fleet-events" in loaded and lgtm_config.EVENTS_TOKEN_FILE in loaded,
-            "the program's alertmanager.yml loaded (fleet-events receiver, token header file)",
+            "- name: fleet-events" in loaded
+            and lgtm_config.EVENTS_TOKEN_FILE in loaded
+            and lgtm_config.CLIENT_SECRET_FILE in loaded,
+            "the program's alertmanager.yml loaded (fleet-events receiver, token header and client secret files)",
             loaded,
         )
-        rc, out = sh(c, f"cat > /tmp/webhook.sh <<'EOF'\n{WEBHOOK_HANDLER}EOF\nchmod 755 /tmp/webhook.sh")
-        expect(rc == 0, "webhook listener script in place", out)
-        c.exec_run(["busybox", "nc", "-ll", "-p", str(url.port), "-e", "/tmp/webhook.sh"], detach=True)
+        listen(c, url.port, "/tmp/webhook.sh", http_handler("/tmp/webhook.txt"))
+        grant = json.dumps({"access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 300})
+        listen(c, token_url.port, "/tmp/token.sh", http_handler("/tmp/token.txt", grant))
         alert = json.dumps([{"labels": {"alertname": "AgentOsCheck", "job": "check"}}])
         rc, out = sh(
             c,
@@ -719,10 +754,22 @@ def check_alertmanager(client: docker.DockerClient, image: str, scratch: Path) -
         expect(rc == 0, "POST /api/v2/alerts accepted one alert", out)
         wait_until(c, "grep -q AgentOsCheck /tmp/webhook.txt", 120, "alertmanager called the webhook")
         _, out = sh(c, "cat /tmp/webhook.txt")
+        lines = out.splitlines()
         expect(
             out.startswith(f"POST {url.path}?{url.query} HTTP/1.1")
-            and f"X-Fleet-Events-Token: {EVENTS_TOKEN}" in out.splitlines(),
-            f"webhook: POST {url.path}?{url.query} with X-Fleet-Events-Token from the secret file",
+            and f"X-Fleet-Events-Token: {EVENTS_TOKEN}" in lines
+            and f"Authorization: Bearer {ACCESS_TOKEN}" in lines,
+            f"webhook: POST {url.path}?{url.query} with X-Fleet-Events-Token from the secret file "
+            "and the bearer token from the token endpoint",
+            out,
+        )
+        _, out = sh(c, "cat /tmp/token.txt")
+        basic = base64.b64encode(f"{oauth.client_id}:{CLIENT_SECRET}".encode()).decode()
+        expect(
+            out.startswith(f"POST {token_url.path} HTTP/1.1")
+            and f"Authorization: Basic {basic}" in out.splitlines()
+            and "grant_type=client_credentials" in out,
+            f"token: POST {token_url.path}, client credentials of {oauth.client_id} with the secret file's secret",
             out,
         )
 
