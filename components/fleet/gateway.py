@@ -8,7 +8,7 @@ from ..config.swarm import Layer
 from ..model import Placement
 from ..observability import metrics_labels
 from .plan import APP_HEALTH_PATH, GATEWAY_PORT, METRICS_JOB
-from .process import CLIENT_DATA_DIR, AppProcess, SecretRef, http_health
+from .process import CLIENT_DATA_DIR, AppProcess, SecretRef, data_env, http_health
 
 PROGRAM = ("python", "-m", "agent_utilities")
 
@@ -26,7 +26,7 @@ def gateway(
             "PORT": str(GATEWAY_PORT),
             "KG_DAEMON_ROLE": "client",
             "GATEWAY_WORKERS": str(f.gateway_workers),
-            "AGENT_UTILITIES_DATA_DIR": CLIENT_DATA_DIR,
+            **data_env(CLIENT_DATA_DIR),
             **cfg.app.extra_env,
         },
         # FLEET_EVENTS_TOKEN: POST /api/fleet/events (Alertmanager, Portainer) lands here.

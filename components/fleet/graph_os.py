@@ -9,7 +9,7 @@ from ..config import StackConfig
 from ..config.swarm import Layer
 from ..model import Placement
 from .plan import APP_HEALTH_PATH, GRAPH_OS_PORT
-from .process import CLIENT_DATA_DIR, AppProcess, SecretRef, http_health
+from .process import CLIENT_DATA_DIR, AppProcess, SecretRef, data_env, http_health
 
 TRANSPORT = "streamable-http"
 
@@ -27,7 +27,7 @@ def graph_os(
             "PORT": str(GRAPH_OS_PORT),
             "TRANSPORT": TRANSPORT,
             "KG_DAEMON_ROLE": "client",
-            "AGENT_UTILITIES_DATA_DIR": CLIENT_DATA_DIR,
+            **data_env(CLIENT_DATA_DIR),
             **mcp_auth,
             **cfg.app.extra_env,
         },

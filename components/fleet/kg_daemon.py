@@ -20,7 +20,7 @@ from ..observability import metrics_labels
 from ..swarm import BindMount, VolumeMount
 from .autonomy import autonomy_env, uses_docker_socket
 from .plan import APP_HEALTH_PATH, GATEWAY_PORT
-from .process import HOST_DATA_DIR, AppProcess, SecretRef, http_health
+from .process import HOST_DATA_DIR, AppProcess, SecretRef, data_env, http_health
 
 ROLE = "host"
 DOCKER_SOCKET_TARGET = "/var/run/docker.sock"
@@ -59,7 +59,7 @@ def kg_daemon(
             "KG_DAEMON_ROLE": ROLE,
             # One worker: a second in-process host would hit the lock (KGHostAlreadyRunning).
             "GATEWAY_WORKERS": "1",
-            "AGENT_UTILITIES_DATA_DIR": HOST_DATA_DIR,
+            **data_env(HOST_DATA_DIR),
             **cfg.app.extra_env,
             **autonomy_env(a, prometheus_url),
         },

@@ -47,6 +47,13 @@ CLIENT_DATA_DIR = f"{TMP}/agent-utilities"
 HOST_DATA_DIR = "/var/lib/agent-utilities"
 
 
+def data_env(data_dir: str) -> dict[str, str]:
+    """Where a process keeps its data, and its agent workspace under it: the server
+    scaffolds the workspace at start (0.52.0 core/workspace.py), in its own package
+    directory unless WORKSPACE_PATH names one, and the root filesystem is read-only."""
+    return {"AGENT_UTILITIES_DATA_DIR": data_dir, "WORKSPACE_PATH": f"{data_dir}/workspace"}
+
+
 def http_health(port: int, path: str, **kw: str | int) -> HealthCheck:
     """HTTP probe with the image's own Python (python:slim has no curl/wget)."""
     code = (
@@ -134,7 +141,7 @@ def consumer_fleet(
         role="client",
         # Brokers and DSNs come from config.json/secrets, like every other process.
         program=(name, *flags),
-        env={"KG_DAEMON_ROLE": "client", "AGENT_UTILITIES_DATA_DIR": CLIENT_DATA_DIR, **cfg.app.extra_env},
+        env={"KG_DAEMON_ROLE": "client", **data_env(CLIENT_DATA_DIR), **cfg.app.extra_env},
         secrets=common,
         networks=(Layer.AGENTS, Layer.DATA, Layer.CORE),
         resources=fleet.resources,

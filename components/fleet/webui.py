@@ -11,7 +11,7 @@ from ..config.swarm import Layer
 from ..core.outputs import KeycloakOutputs
 from ..model import Placement
 from .plan import GATEWAY_URL, WEBUI_HOST
-from .process import CLIENT_DATA_DIR, AppProcess, SecretRef, http_health
+from .process import CLIENT_DATA_DIR, AppProcess, SecretRef, data_env, http_health
 
 IMAGE_KEY = "agent-webui"
 
@@ -42,7 +42,7 @@ def webui(
             "PORT": str(ui.port),
             "KG_DAEMON_ROLE": "client",
             "AGENT_URL": GATEWAY_URL,
-            "AGENT_UTILITIES_DATA_DIR": CLIENT_DATA_DIR,
+            **data_env(CLIENT_DATA_DIR),
             **oidc,
             **cfg.app.extra_env,
         },

@@ -341,3 +341,25 @@ def test_clients_start_after_engines_topics_schema_and_realm(enterprise: mockrun
     # Connectors and tier processes are independent of each other: created in parallel.
     for a, b in [("caddy-mcp", "vector-mcp"), ("caddy-mcp", "agent-gateway"), ("agent-gateway", "kg-daemon")]:
         assert not dag.reaches(s[a], s[b]) and not dag.reaches(s[b], s[a]), (a, b)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_app_process_scaffolds_its_workspace_where_it_can_write(stack: str) -> None:
+    """agent-utilities 0.52.0's server scaffolds its agent workspace at start
+    (core/workspace.py initialize_workspace): in `WORKSPACE_PATH`, else in its own package
+    directory, which the read-only root refuses (OSError EROFS: the gateway and kg-daemon
+    never started in the deployed stack). Each app process names a workspace on a writable
+    mount: its tmpfs, or its data volume (the daemon keeps its workspace across restarts)."""
+    run = evaluate(stack)
+    checked = 0
+    for name in run.services():
+        cs = container(run, name)
+        if "agent-utilities" not in cs["image"]:
+            continue
+        writable = [m["target"] for m in cs.get("mounts", []) if m["type"] in ("tmpfs", "volume")]
+        workspace = cs["env"].get("WORKSPACE_PATH", "")
+        assert cs.get("readOnly") is True, name
+        assert any(workspace.startswith(f"{t}/") for t in writable), (name, workspace, writable)
+        checked += 1
+    assert checked >= 5
+    assert container(run, "kg-daemon")["env"]["WORKSPACE_PATH"].startswith("/var/lib/agent-utilities/")
