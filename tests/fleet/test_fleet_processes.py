@@ -348,7 +348,8 @@ def test_every_app_process_scaffolds_its_workspace_where_it_can_write(stack: str
     """agent-utilities 0.52.0's server scaffolds its agent workspace at start
     (core/workspace.py initialize_workspace): in `WORKSPACE_PATH`, else in its own package
     directory, which the read-only root refuses (OSError EROFS: the gateway and kg-daemon
-    never started in the deployed stack). Each app process names a workspace on a writable
+    never started in the deployed stack). Its session store makes `AGENT_WORKSPACE`, else
+    ./workspace in the read-only home (core/sessions.py, the next EROFS). Each app process names a workspace on a writable
     mount: its tmpfs, or its data volume (the daemon keeps its workspace across restarts)."""
     run = evaluate(stack)
     checked = 0
@@ -358,6 +359,7 @@ def test_every_app_process_scaffolds_its_workspace_where_it_can_write(stack: str
             continue
         writable = [m["target"] for m in cs.get("mounts", []) if m["type"] in ("tmpfs", "volume")]
         workspace = cs["env"].get("WORKSPACE_PATH", "")
+        assert cs["env"].get("AGENT_WORKSPACE") == workspace, name
         assert cs.get("readOnly") is True, name
         assert any(workspace.startswith(f"{t}/") for t in writable), (name, workspace, writable)
         checked += 1
