@@ -18,6 +18,7 @@ have dot || need+=(graphviz)  # tools/diagram.py: the plan's SVG
 have runuser || need+=(util-linux)
 have ssh-keygen || need+=(openssh-client)  # the enterprise engine preview's throwaway key
 have debootstrap || need+=(debootstrap)    # verify/images: root filesystems of the real images
+have chromium || need+=(chromium)          # the browser journey (tests/stack)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi

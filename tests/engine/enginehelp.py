@@ -62,6 +62,24 @@ class Result:
         return json.loads(self.stdout)
 
 
+def copy_project(project: Path, keep: tuple[str, ...] = ()) -> None:
+    """Copy the checkout's tracked and new files into `project` (a later call refreshes the
+    program in place; `keep` names files the copy owns, e.g. a stack file it configured)."""
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
+    for name in filter(None, files):
+        src = REPO / name.decode()
+        if not src.is_file() or name.decode() in keep:
+            continue
+        dst = project / name.decode()
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst)
+
+
 @dataclass
 class Workspace:
     root: Path
@@ -74,24 +92,19 @@ class Workspace:
 
     @classmethod
     def create(cls, root: Path, bin_dir: Path) -> Workspace:
-        project = root / "main"
-        files = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=REPO,
-            capture_output=True,
-            check=True,
-        ).stdout.split(b"\0")
-        for name in filter(None, files):
-            src = REPO / name.decode()
-            if not src.is_file():
-                continue
-            dst = project / name.decode()
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst)
-        (project / ".venv").symlink_to(REPO / ".venv")
+        copy_project(root / "main")
+        (root / "main" / ".venv").symlink_to(REPO / ".venv")
         (root / "shared").symlink_to(SHARED)
         state = root / "state"
         state.mkdir()
+        # Kept beside the state (a throwaway folder), so a later session can attach to it.
+        (root / "passphrase").write_text(secrets.token_hex(16))
+        return cls.attach(root, bin_dir)
+
+    @classmethod
+    def attach(cls, root: Path, bin_dir: Path) -> Workspace:
+        """The workspace `create` made at `root` (its project, state and passphrase)."""
+        state = root / "state"
         venv_bin = REPO / ".venv" / "bin"
         env = {
             **os.environ,
@@ -99,7 +112,7 @@ class Workspace:
             "VIRTUAL_ENV": str(REPO / ".venv"),
             "PULUMI_HOME": str(root / "home"),
             "PULUMI_BACKEND_URL": f"file://{state}",
-            "PULUMI_CONFIG_PASSPHRASE": secrets.token_hex(16),
+            "PULUMI_CONFIG_PASSPHRASE": (root / "passphrase").read_text(),
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_SKIP_CONFIRMATIONS": "true",
