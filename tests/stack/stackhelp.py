@@ -15,12 +15,13 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import docker
+import yaml
 
 from components.day0.labels import apply_locally
 from components.plan import stack_plan
@@ -268,3 +269,80 @@ def unhealthy_tasks(namespace: str = "agent-os") -> list[str]:
         check=True,
     ).stdout
     return [line for line in out.splitlines() if "(healthy)" not in line]
+
+
+def task_containers(service: str) -> list[str]:
+    """IDs of the running task containers of `service`."""
+    out = subprocess.run(
+        ["docker", "ps", "-q", "--filter", f"label=com.docker.swarm.service.name={service}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return out.split()
+
+
+def wait_for(pred: Callable[[], bool], timeout: float, interval: float = 2.0) -> float:
+    """Seconds until `pred()` held; AssertionError after `timeout`."""
+    t0 = time.monotonic()
+    while not pred():
+        if time.monotonic() - t0 > timeout:
+            raise AssertionError(f"not within {timeout:.0f} s")
+        time.sleep(interval)
+    return time.monotonic() - t0
+
+
+def ops(res: Result) -> dict[str, list[str]]:
+    """What the engine did in a `--json` up: op -> sorted resource names (same/read left out)."""
+    found: dict[str, list[str]] = {}
+    for line in res.stdout.splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        out = event.get("resOutputsEvent") if isinstance(event, dict) else None
+        if not out:
+            continue
+        meta = out["metadata"]
+        if meta["op"] in ("same", "read") or meta.get("type") == "pulumi:pulumi:Stack":
+            continue
+        found.setdefault(meta["op"], []).append(meta["urn"].rsplit("::", 1)[-1])
+    return {k: sorted(v) for k, v in sorted(found.items())}
+
+
+@dataclass
+class Registry:
+    """The stack's connector registry as the user edits it: a copy of the shared registry in
+    the project, named by `agent-os:fleet.registryPath`."""
+
+    dep: Deployment
+    doc: dict[str, Any]
+    NAME = "mcp-fleet.registry.stack-test.yml"
+
+    @classmethod
+    def of(cls, dep: Deployment) -> Registry:
+        path = dep.ws.project / cls.NAME
+        if not path.exists():
+            path = dep.ws.project / mockrun.stack_model(STACK).fleet.registry_path
+        return cls(dep=dep, doc=yaml.safe_load(path.read_text()))
+
+    def entry(self, name: str) -> dict[str, Any]:
+        (found,) = [s for s in self.doc["services"] if s["name"] == name]
+        return found
+
+    def set_image(self, name: str, image: str) -> None:
+        self.entry(name)["image"] = image
+
+    def add_like(self, template: str, name: str, host_port: int) -> None:
+        self.doc["services"].append({**self.entry(template), "name": name, "host_port": host_port})
+
+    def save(self) -> None:
+        (self.dep.ws.project / self.NAME).write_text(yaml.safe_dump(self.doc, sort_keys=False))
+        self.dep.config_set("agent-os:fleet.registryPath", self.NAME)
+
+
+def tag_like(service: str, old: str, new: str) -> None:
+    """Tag the image `service` runs as `old` (under the test mirror) also as `new`."""
+    client = docker.from_env()
+    client.images.get(f"{image_stack.MIRROR}/{old}").tag(f"{image_stack.MIRROR}/{new}")
+    assert service

@@ -6,10 +6,13 @@ Marker `engine`: `./dev test -m engine` runs these with the other real-CLI tests
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
+from bench import critical, dag
 from tests.stack import stackhelp
+from tools import mockrun
 
 pytestmark = pytest.mark.engine
 
@@ -21,6 +24,15 @@ def test_up_from_empty_brings_every_service_up(staging: stackhelp.Deployment) ->
     assert not down, f"services not at their replica count: {down}"
     unhealthy = stackhelp.unhealthy_tasks()
     assert not unhealthy, f"task containers not healthy by their declared check: {unhealthy}"
+    if staging.ups:  # deployed by this session: the engine's critical path beside the prediction
+        state = staging.pulumi("stack", "export").json()
+        actual = critical.critical_path(staging.ups[0].stdout, state)
+        predicted = dag.analyse(mockrun.run(stackhelp.STACK, overrides=stackhelp.test_config()))
+        print(f"[critical path] actual {actual['wall_s']:.0f} s over {actual['steps']} steps:")
+        print("\n".join(f"  {p}" for p in actual["path"]))
+        print(f"[critical path] bench/dag.py predicts {predicted['critical_path_s']:.0f} s:")
+        print("\n".join(f"  {p}" for p in predicted["critical_path"]))
+        assert actual["path"] and actual["wall_s"] > 0
 
 
 def test_a_second_run_changes_nothing(staging: stackhelp.Deployment) -> None:
@@ -29,3 +41,42 @@ def test_a_second_run_changes_nothing(staging: stackhelp.Deployment) -> None:
     steps = json.loads(res.stdout).get("steps", [])
     changed = [s["urn"].rsplit("::", 1)[-1] for s in steps if s["op"] not in ("same", "read")]
     assert changed == []
+
+
+def test_a_healed_task_is_no_drift(staging: stackhelp.Deployment) -> None:
+    """Kill a task: Swarm replaces it, and `pulumi refresh` finds nothing to change."""
+    before = stackhelp.task_containers("caddy-mcp")
+    assert len(before) == 1
+    subprocess.run(["docker", "rm", "-f", before[0]], capture_output=True, check=True)
+    healed = stackhelp.wait_for(
+        lambda: (lambda now: len(now) == 1 and now[0] != before[0] and not stackhelp.unhealthy_tasks())(
+            stackhelp.task_containers("caddy-mcp")
+        ),
+        timeout=180,
+    )
+    print(f"[time] task healed: {healed:.1f} s")
+    res = staging.pulumi("refresh", "--yes", "--expect-no-changes", "--skip-preview", check=False)
+    assert res.code == 0, res.stdout[-4000:] + res.stderr[-2000:]
+
+
+def test_changing_one_connectors_image_updates_only_that_connector(staging: stackhelp.Deployment) -> None:
+    registry = stackhelp.Registry.of(staging)
+    registry.set_image("caddy-mcp", "knucklessg1/caddy-mcp:0.34.0")  # a pin instead of :latest
+    registry.save()
+    stackhelp.tag_like("caddy-mcp", "knucklessg1/caddy-mcp:latest", "knucklessg1/caddy-mcp:0.34.0")
+    ops = stackhelp.ops(staging.up("connector image change"))
+    assert ops == {"update": ["caddy-mcp"]}
+
+
+def test_adding_a_connector_creates_it_and_touches_only_what_lists_connectors(
+    staging: stackhelp.Deployment,
+) -> None:
+    registry = stackhelp.Registry.of(staging)
+    registry.add_like("caddy-mcp", "caddy-mcp-edge", host_port=8290)  # a second Caddy's connector
+    registry.save()
+    ops = stackhelp.ops(staging.up("add a connector"))
+    assert ops.get("create") == ["caddy-mcp-edge"]
+    assert set(ops) <= {"create", "update"}, ops
+    assert "replace" not in ops and "delete" not in ops
+    print("[ops] add a connector:", ops)
+    assert stackhelp.service_replicas()["caddy-mcp-edge"] == (1, 1)
