@@ -304,7 +304,10 @@ def ops(res: Result) -> dict[str, list[str]]:
         if not out:
             continue
         meta = out["metadata"]
-        if meta["op"] in ("same", "read") or meta.get("type") == "pulumi:pulumi:Stack":
+        # A replacement shows as replace plus its create-replacement/delete-replaced halves.
+        if meta["op"] in ("same", "read", "create-replacement", "delete-replaced"):
+            continue
+        if meta.get("type") == "pulumi:pulumi:Stack":
             continue
         found.setdefault(meta["op"], []).append(meta["urn"].rsplit("::", 1)[-1])
     return {k: sorted(v) for k, v in sorted(found.items())}

@@ -16,6 +16,9 @@ from tools import mockrun
 
 pytestmark = pytest.mark.engine
 
+# The agent-utilities processes (each mounts config.json and the connector registry).
+APP_PROCESSES = ["agent-dispatch-worker", "agent-gateway", "graph-os", "kg-daemon", "kg-ingest-worker"]
+
 
 def test_up_from_empty_brings_every_service_up(staging: stackhelp.Deployment) -> None:
     services = stackhelp.service_replicas()
@@ -45,12 +48,12 @@ def test_a_second_run_changes_nothing(staging: stackhelp.Deployment) -> None:
 
 def test_a_healed_task_is_no_drift(staging: stackhelp.Deployment) -> None:
     """Kill a task: Swarm replaces it, and `pulumi refresh` finds nothing to change."""
-    before = stackhelp.task_containers("caddy-mcp")
+    before = stackhelp.task_containers("freshrss-mcp")
     assert len(before) == 1
     subprocess.run(["docker", "rm", "-f", before[0]], capture_output=True, check=True)
     healed = stackhelp.wait_for(
         lambda: (lambda now: len(now) == 1 and now[0] != before[0] and not stackhelp.unhealthy_tasks())(
-            stackhelp.task_containers("caddy-mcp")
+            stackhelp.task_containers("freshrss-mcp")
         ),
         timeout=180,
     )
@@ -61,11 +64,15 @@ def test_a_healed_task_is_no_drift(staging: stackhelp.Deployment) -> None:
 
 def test_changing_one_connectors_image_updates_only_that_connector(staging: stackhelp.Deployment) -> None:
     registry = stackhelp.Registry.of(staging)
-    registry.set_image("caddy-mcp", "knucklessg1/caddy-mcp:0.34.0")  # a pin instead of :latest
+    registry.set_image("freshrss-mcp", "knucklessg1/freshrss-agent:0.1.0")  # a pin instead of :latest
     registry.save()
-    stackhelp.tag_like("caddy-mcp", "knucklessg1/caddy-mcp:latest", "knucklessg1/caddy-mcp:0.34.0")
+    stackhelp.tag_like(
+        "freshrss-mcp", "knucklessg1/freshrss-agent:latest", "knucklessg1/freshrss-agent:0.1.0"
+    )
     ops = stackhelp.ops(staging.up("connector image change"))
-    assert ops == {"update": ["caddy-mcp"]}
+    # The app reads the registry (mounted as the `fleet-registry` config, named by its
+    # content): its five processes take the new file; the connector takes its new image.
+    assert ops == {"replace": ["fleet-registry"], "update": [*APP_PROCESSES, "freshrss-mcp"]}
 
 
 def test_adding_a_connector_creates_it_and_touches_only_what_lists_connectors(
@@ -75,8 +82,10 @@ def test_adding_a_connector_creates_it_and_touches_only_what_lists_connectors(
     registry.add_like("caddy-mcp", "caddy-mcp-edge", host_port=8290)  # a second Caddy's connector
     registry.save()
     ops = stackhelp.ops(staging.up("add a connector"))
-    assert ops.get("create") == ["caddy-mcp-edge"]
-    assert set(ops) <= {"create", "update"}, ops
-    assert "replace" not in ops and "delete" not in ops
-    print("[ops] add a connector:", ops)
+    # Also the Day-0 label check, which names every connector with the label it needs.
+    assert ops == {
+        "create": ["caddy-mcp-edge"],
+        "replace": ["fleet-registry"],
+        "update": sorted([*APP_PROCESSES, "swarm-labels-ready"]),
+    }
     assert stackhelp.service_replicas()["caddy-mcp-edge"] == (1, 1)
