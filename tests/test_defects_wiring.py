@@ -241,3 +241,21 @@ def test_a_broker_is_healthy_once_its_controller_listens_before_the_quorum_exist
         test = " ".join(container(run, name)["healthcheck"]["tests"])
         assert "kafka-broker-api-versions" not in test
         assert "/dev/tcp/127.0.0.1/9093" in test
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_app_role_may_use_the_age_graph_the_superuser_makes(stack: str) -> None:
+    """The graph is made by the superuser; without grants the app's role `agent` had no USAGE
+    on ag_catalog or the graph's schema ("permission denied for schema ag_catalog", found by
+    journey f on the deployed stack)."""
+    run = evaluate(stack)
+    graph = run.one("command:local:Command", "age-graph").plain
+    sql = graph["environment"]["AGENT_OS_SQL"]
+    role = mockrun.stack_model(stack).data.postgres.app_role
+    for grant in (
+        f"GRANT USAGE ON SCHEMA ag_catalog TO {role};",
+        f"GRANT USAGE, CREATE ON SCHEMA agent_graph TO {role};",
+        f"GRANT ALL ON ALL TABLES IN SCHEMA agent_graph TO {role};",
+    ):
+        assert grant in sql
+    assert sql.index("create_graph") < sql.index("GRANT USAGE, CREATE ON SCHEMA agent_graph")

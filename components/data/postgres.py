@@ -165,7 +165,7 @@ def app_databases(
     # agent_kg inherits age from template1; pgvector is created where the app uses it.
     exts = [template, postgresql.Extension("ext-vector-kg", name="vector", database=kg.name, opts=opts)]
     acc = platform.access
-    sql = create_graph_sql(GRAPH)
+    sql = create_graph_sql(GRAPH, pg.app_role)
     conn = f"host={acc.postgres_host} port={acc.postgres_port} user={pg.superuser} dbname={KG_DB}"
     graph = command.local.Command(
         "age-graph",

@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import re
+
 
 def quote_literal(v: str) -> str:
     return "'" + v.replace("'", "''") + "'"
 
 
-def create_graph_sql(graph: str) -> str:
-    """Idempotent: create the AGE graph unless it exists (LOAD needs a superuser)."""
+def quote_ident(v: str) -> str:
+    """An SQL identifier: as is when it is a plain lower-case name, else double-quoted."""
+    if re.fullmatch(r"[a-z_][a-z0-9_]*", v):
+        return v
+    return '"' + v.replace('"', '""') + '"'
+
+
+def create_graph_sql(graph: str, app_role: str) -> str:
+    """Idempotent: create the AGE graph unless it exists (LOAD needs a superuser), then let
+    the app's role use it: AGE's catalog, the graph's schema (new labels are new tables in
+    it) and the tables and sequences already there."""
     g = quote_literal(graph)
+    schema, role = quote_ident(graph), quote_ident(app_role)
     return (
         "LOAD 'age';\n"
         'SET search_path = ag_catalog, "$user", public;\n'
         f"SELECT ag_catalog.create_graph({g})\n"
         f"WHERE NOT EXISTS (SELECT 1 FROM ag_catalog.ag_graph WHERE name = {g});\n"
+        f"GRANT USAGE ON SCHEMA ag_catalog TO {role};\n"
+        f"GRANT SELECT, INSERT, UPDATE ON ag_catalog.ag_label TO {role};\n"
+        f"GRANT USAGE, CREATE ON SCHEMA {schema} TO {role};\n"
+        f"GRANT ALL ON ALL TABLES IN SCHEMA {schema} TO {role};\n"
+        f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {role};\n"
     )
 
 
