@@ -90,7 +90,9 @@ def broker(platform: DataPlatform, placement: Placement, n: int, parent: pulumi.
         # Swarm adds a task to DNS only once it is healthy, and the voters are the brokers'
         # service names: a check that needs the quorum would never pass. The controller
         # listener accepts before the quorum forms; kafka-init waits for the brokers.
-        health=HealthCheck.tcp(CONTROLLER_PORT, interval="15s", timeout="10s", retries=10, start_period="60s"),
+        health=HealthCheck.tcp(
+            CONTROLLER_PORT, interval="15s", timeout="10s", retries=10, start_period="60s"
+        ),
     )
     return swarm_service(platform, spec, parent)
 
