@@ -1,11 +1,11 @@
 """`pulumi preview` of both stacks through the real CLI, engine and language host, on a
 file backend with the passphrase secrets provider and the policy pack, as CI runs it.
 
-The provider plugins cannot be built here; verify/provider.py stands in for them from
-their published schemas (every input is checked against the schema by the engine's Check
-call). What runs for real: the CLI, config and secret decryption, the language host, our
-program, the StackReference the re-shard guard reads, the policy pack as an analyzer, and
-the engine's plan.
+The provider plugins cannot be built here; our providers (verify/providers/) stand in for
+them and check every input against the package's published schema in the engine's Check
+call (a preview deploys nothing). What runs for real: the CLI, config and secret
+decryption, the language host, our program, the StackReference the re-shard guard reads,
+the policy pack as an analyzer, and the engine's plan.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ pulumi-docker bridges kreuzwerker/terraform-provider-docker; the semantics below
 * Container: `restart` and `memory` are updated in place (ContainerUpdate); every other
   argument the program uses is ForceNew upstream. Delete stops, force-removes and waits.
 
-The Engine API bodies come from verify/forward.py (one mapping for the program's
+The Engine API bodies come from verify/providers/docker_api.py (one mapping for the program's
 properties); a property it does not map is refused. Read (refresh) returns the stored
 outputs when the object exists and matches what the stored inputs declare; a drifted
 top-level property is dropped from the refreshed inputs and outputs (so refresh reports it
@@ -46,7 +46,7 @@ from typing import Any, ClassVar
 import docker
 from docker import errors as docker_errors
 
-from verify import forward
+from verify.providers import docker_api
 from verify.providers.base import UNKNOWN, Diff, Provider, ProviderError, Resource, changed_keys, is_unknown
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
@@ -56,14 +56,6 @@ POLL_S = 2.0
 NETWORK_REMOVE_TIMEOUT_S = 30.0  # upstream networkRemoveRefreshTimeout
 CONVERGE_DEFAULT = {"timeout": "3m", "delay": "7s"}  # upstream converge_config defaults
 UPDATE_DELAY_S = 7.0  # upstream waits 7 s before the first poll after an update
-
-
-def _identity(x: str) -> str:
-    return x
-
-
-def _declared_image(_name: str, image: str) -> str:
-    return image
 
 
 def _sorted_labels(items: Any) -> Any:
@@ -87,7 +79,7 @@ def _b64(value: Any, what: str) -> bytes:
 def _mapped(fn: Callable[[], Any]) -> Any:
     try:
         return fn()
-    except forward.UnmappedError as e:
+    except docker_api.UnmappedError as e:
         raise ProviderError(f"docker: {e}") from None
     except ValueError as e:
         raise ProviderError(f"docker: {e}") from None
@@ -95,7 +87,10 @@ def _mapped(fn: Callable[[], Any]) -> Any:
 
 def _subset(expected: Any, live: Any) -> bool:
     """Whether the live Engine object holds everything the declared one does (the engine
-    adds defaults; an empty declared container matches an absent one)."""
+    adds defaults; an empty declared container matches an absent one, and a declared zero
+    matches an absent field: the Engine omits zero values, e.g. RollbackConfig.Delay 0)."""
+    if live is None and not isinstance(expected, Mapping | list) and not expected:
+        return True
     if isinstance(expected, Mapping):
         if not expected:
             return live in (None, {}) or isinstance(live, Mapping)
@@ -168,7 +163,7 @@ class DockerProvider(Provider):
         return self._client
 
     def high_level(self) -> docker.DockerClient:
-        """The SDK's high-level client (containers.create maps forward.container's kwargs)."""
+        """The SDK's high-level client (containers.create maps docker_api.container's kwargs)."""
         return docker.DockerClient(
             base_url=self._host, version="auto", timeout=120, use_ssh_client=self._host.startswith("ssh://")
         )
@@ -271,7 +266,7 @@ class _SwarmObject(_DockerResource):
         drifted = []
         if spec.get("Name") != state.get("name"):
             drifted.append("name")
-        if (spec.get("Labels") or {}) != forward.labels(state.get("labels")):
+        if (spec.get("Labels") or {}) != docker_api.labels(state.get("labels")):
             drifted.append("labels")
         if (
             self.kind == "config"
@@ -288,7 +283,7 @@ class Secret(_SwarmObject):
 
     def body(self, inputs: dict[str, Any]) -> dict[str, Any]:
         _b64(inputs.get("data", ""), f"secret {inputs.get('name')}")
-        return _mapped(lambda: forward.secret(inputs))
+        return _mapped(lambda: docker_api.secret(inputs))
 
 
 class ServiceConfig(_SwarmObject):
@@ -300,7 +295,7 @@ class ServiceConfig(_SwarmObject):
             raise ProviderError(f"config {inputs.get('name')}: exactly one of data and dataRaw must be set")
         if "data" in inputs:
             _b64(inputs["data"], f"config {inputs.get('name')}")
-        return _mapped(lambda: forward.config(inputs))
+        return _mapped(lambda: docker_api.config(inputs))
 
 
 # -- networks ---------------------------------------------------------------------------------
@@ -317,9 +312,9 @@ class Network(_DockerResource):
     def create(self, inputs: dict[str, Any], preview: bool) -> tuple[str, dict[str, Any]]:
         if preview:
             if not is_unknown(inputs):
-                _mapped(lambda: forward.network(inputs))
+                _mapped(lambda: docker_api.network(inputs))
             return "", {"labels": [], **inputs}
-        body = _mapped(lambda: forward.network(inputs))
+        body = _mapped(lambda: docker_api.network(inputs))
         name = body.pop("name")
         try:
             got = self.api().create_network(name, check_duplicate=True, **body)
@@ -383,7 +378,7 @@ class Network(_DockerResource):
             live = self.api().inspect_network(id_)
         except docker_errors.NotFound:
             return None
-        declared = _mapped(lambda: forward.network(inputs))
+        declared = _mapped(lambda: docker_api.network(inputs))
         checks: dict[str, tuple[Any, Any]] = {
             "name": (declared.get("name"), live.get("Name")),
             "driver": (declared.get("driver"), live.get("Driver")),
@@ -427,8 +422,8 @@ INPUT_OF = {
 }
 
 
-def _service_call(inputs: Mapping[str, Any]) -> forward.ServiceCall:
-    return _mapped(lambda: forward.service(inputs, _identity, _declared_image))
+def _service_kwargs(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    return _mapped(lambda: docker_api.service(inputs))
 
 
 def _replaced_service_keys(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
@@ -482,12 +477,12 @@ class Service(_DockerResource):
     def create(self, inputs: dict[str, Any], preview: bool) -> tuple[str, dict[str, Any]]:
         if preview:
             if not is_unknown(inputs):
-                _service_call(inputs)
+                _service_kwargs(inputs)
             return "", self._outputs(inputs)
-        call = _service_call(inputs)
+        kwargs = _service_kwargs(inputs)
         api = self.api()
         try:
-            got = api.create_service(**call.kwargs)
+            got = api.create_service(**kwargs)
         except docker_errors.APIError as e:
             raise ProviderError(f"docker: creating service {inputs.get('name')}: {e.explanation}") from None
         id_ = str(got["ID"])
@@ -505,13 +500,12 @@ class Service(_DockerResource):
     ) -> dict[str, Any]:
         if preview:
             if not is_unknown(news):
-                _service_call(news)
+                _service_kwargs(news)
             return self._outputs(news)
-        call = _service_call(news)
+        kwargs = _service_kwargs(news)
         api = self.api()
         try:
             version = api.inspect_service(id_)["Version"]["Index"]
-            kwargs = dict(call.kwargs)
             api.update_service(
                 id_,
                 version,
@@ -552,8 +546,8 @@ class Service(_DockerResource):
     def _converge(self, id_: str, conv: Mapping[str, Any], update: bool) -> None:
         """Create: until every replica runs. Update: until Swarm reports the rolling update
         completed (or, when the change started no rolling update, every replica runs)."""
-        timeout = forward.duration_ns(str(conv["timeout"])) / 1e9
-        delay = UPDATE_DELAY_S if update else forward.duration_ns(str(conv["delay"])) / 1e9
+        timeout = docker_api.duration_ns(str(conv["timeout"])) / 1e9
+        delay = UPDATE_DELAY_S if update else docker_api.duration_ns(str(conv["delay"])) / 1e9
         started = time.monotonic()
         time.sleep(delay)
         api = self.api()
@@ -584,7 +578,7 @@ class Service(_DockerResource):
         grace_s = 10.0
         cs = (inputs.get("taskSpec") or {}).get("containerSpec") or {}
         if cs.get("stopGracePeriod"):
-            grace_s = forward.duration_ns(str(cs["stopGracePeriod"])) / 1e9
+            grace_s = docker_api.duration_ns(str(cs["stopGracePeriod"])) / 1e9
         try:
             api.remove_service(id_)
         except docker_errors.NotFound:
@@ -623,7 +617,7 @@ class Service(_DockerResource):
             live = self.api().inspect_service(id_)
         except docker_errors.NotFound:
             return None
-        declared = _service_call(inputs).kwargs
+        declared = _service_kwargs(inputs)
         spec = live.get("Spec") or {}
         drifted = [
             INPUT_OF[SPEC_KEYS[k]]
@@ -687,9 +681,9 @@ class Container(_DockerResource):
     def create(self, inputs: dict[str, Any], preview: bool) -> tuple[str, dict[str, Any]]:
         if preview:
             if not is_unknown(inputs):
-                _mapped(lambda: forward.container(inputs, str(inputs["image"])))
+                _mapped(lambda: docker_api.container(inputs))
             return "", self._outputs(inputs, None)
-        kwargs = _mapped(lambda: forward.container(inputs, str(inputs["image"])))
+        kwargs = _mapped(lambda: docker_api.container(inputs))
         client = self.provider.high_level()
         try:
             made = client.containers.create(**kwargs)

@@ -1,24 +1,17 @@
-"""Translate captured pulumi-docker inputs into Docker Engine API specs, exactly as declared.
+"""pulumi-docker inputs -> Docker Engine API bodies, for verify/providers/docker.py.
 
-The program's docker resources are captured under mocks (`tools/mockrun`, camelCase wire
-form). This module maps them, one property at a time, to the Engine API objects the
-pulumi-docker provider (kreuzwerker/terraform-provider-docker) sends, so the real engine
-judges what the program declared. The mapping is deliberately small and explicit:
+The provider receives each resource's inputs in the engine's camelCase wire form and maps
+them, one property at a time, to what the upstream pulumi-docker provider
+(kreuzwerker/terraform-provider-docker) sends to the Engine API:
 
-  * every captured property is either mapped or refused with `UnmappedError` (never dropped
-    silently): a property a later layer starts to use makes the real-swarm suite fail
-    loudly until it is mapped here;
+  * every property is either mapped or refused with `UnmappedError` (never dropped
+    silently): a property the program starts to use fails the deploy loudly until it is
+    mapped here;
   * Go durations ("10s", "5m", "1h30m") become nanoseconds, `{label, value}` lists become
     label maps, `env` maps become `K=V` lists, numbers become ints;
-  * mock IDs (`<logical>-id`, what the program passes as `config_id`, `secret_id`,
-    network `id`) are resolved to the real engine IDs of the objects forwarded earlier;
-  * the ONLY substitution is the image: `image_for(service_name, declared_image)` returns
-    the stand-in (see verify/standin.py); everything else reaches the engine unchanged;
+  * IDs (`configId`, `secretId`, network `id`) and images reach the engine as declared;
   * `convergeConfig` is not an engine property: the provider polls until the service
-    converges. The suite does the same (verify/engine.py `wait_converged`) with the
-    declared timeout and delay.
-
-Secret values are unwrapped only here, on the way to the local test engine.
+    converges (verify/providers/docker.py).
 """
 
 from __future__ import annotations
@@ -26,26 +19,14 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
-
-from tools import mockrun
-
-NETWORK = "docker:index/network:Network"
-CONFIG = "docker:index/serviceConfig:ServiceConfig"
-SECRET = "docker:index/secret:Secret"
-VOLUME = "docker:index/volume:Volume"
-SERVICE = "docker:index/service:Service"
-CONTAINER = "docker:index/container:Container"
-# Forwarded in this order: everything a service references exists before it.
-ORDER = (NETWORK, VOLUME, CONFIG, SECRET, SERVICE, CONTAINER)
 
 
 class UnmappedError(Exception):
-    """A captured property this mapping does not know: refuse rather than drop it."""
+    """An input property this mapping does not know: refuse rather than drop it."""
 
     def __init__(self, path: str) -> None:
-        super().__init__(f"property {path} has no Engine API mapping in verify/forward.py")
+        super().__init__(f"property {path} has no Engine API mapping in verify/providers/docker_api.py")
         self.path = path
 
 
@@ -92,11 +73,7 @@ def _dur(v: Any) -> int:
     return duration_ns(str(v))
 
 
-Resolve = Callable[[str], str]  # mock ID -> real engine ID
-ImageFor = Callable[[str, str], str]  # (service name, declared image) -> image to run
-
-
-# -- networks, configs, secrets, volumes ------------------------------------------------------
+# -- networks, configs, secrets --------------------------------------------------------------
 def network(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """kwargs for `APIClient.create_network`."""
 
@@ -150,19 +127,6 @@ def secret(inputs: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def volume(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    return _take(
-        inputs,
-        "",
-        {
-            "name": _as("name"),
-            "driver": _as("driver"),
-            "driverOpts": _as("driver_opts", dict),
-            "labels": _as("labels", labels),
-        },
-    )
-
-
 # -- services -------------------------------------------------------------------------------
 def _file(d: dict[str, Any]) -> dict[str, Any]:
     return {
@@ -173,7 +137,7 @@ def _file(d: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _container_spec(cs: Mapping[str, Any], resolve: Resolve, image: str) -> dict[str, Any]:
+def _container_spec(cs: Mapping[str, Any]) -> dict[str, Any]:
     def health(h: dict[str, Any]) -> tuple[str, Any]:
         return "Healthcheck", _take(
             h,
@@ -190,7 +154,7 @@ def _container_spec(cs: Mapping[str, Any], resolve: Resolve, image: str) -> dict
     def secrets(items: list[dict[str, Any]]) -> tuple[str, Any]:
         out = []
         for s in items:
-            out.append({"SecretID": resolve(s["secretId"]), "SecretName": s["secretName"], "File": _file(s)})
+            out.append({"SecretID": s["secretId"], "SecretName": s["secretName"], "File": _file(s)})
             extra = set(s) - {"secretId", "secretName", "fileName", "fileUid", "fileGid", "fileMode"}
             if extra:
                 raise UnmappedError(f"taskSpec.containerSpec.secrets[].{sorted(extra)[0]}")
@@ -199,7 +163,7 @@ def _container_spec(cs: Mapping[str, Any], resolve: Resolve, image: str) -> dict
     def configs(items: list[dict[str, Any]]) -> tuple[str, Any]:
         out = []
         for c in items:
-            out.append({"ConfigID": resolve(c["configId"]), "ConfigName": c["configName"], "File": _file(c)})
+            out.append({"ConfigID": c["configId"], "ConfigName": c["configName"], "File": _file(c)})
             extra = set(c) - {"configId", "configName", "fileName", "fileUid", "fileGid", "fileMode"}
             if extra:
                 raise UnmappedError(f"taskSpec.containerSpec.configs[].{sorted(extra)[0]}")
@@ -243,7 +207,7 @@ def _container_spec(cs: Mapping[str, Any], resolve: Resolve, image: str) -> dict
         cs,
         "taskSpec.containerSpec",
         {
-            "image": lambda v: ("Image", image),
+            "image": _as("Image"),
             "commands": _as("Command", list),
             "args": _as("Args", list),
             "env": _as("Env", lambda e: [f"{k}={v}" for k, v in sorted(e.items())]),
@@ -308,26 +272,15 @@ def _update_like(d: Mapping[str, Any], path: str) -> dict[str, Any]:
     )
 
 
-@dataclass(frozen=True)
-class ServiceCall:
-    """kwargs for `APIClient.create_service` / `update_service`, plus what the provider
-    does client-side (converge wait)."""
-
-    kwargs: dict[str, Any]
-    converge_timeout_ns: int | None
-    converge_delay_ns: int | None
-
-
-def service(inputs: Mapping[str, Any], resolve: Resolve, image_for: ImageFor) -> ServiceCall:
-    name = inputs["name"]
+def service(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """kwargs for `APIClient.create_service` (and, key by key, `update_service`)."""
     ts = inputs["taskSpec"]
-    image = image_for(name, ts["containerSpec"]["image"])
 
     def nets(items: list[dict[str, Any]]) -> tuple[str, Any]:
         out = []
         for n in items:
             target = str(n.get("id") or n.get("name"))
-            d: dict[str, Any] = {"Target": resolve(target)}
+            d: dict[str, Any] = {"Target": target}
             if n.get("aliases"):
                 d["Aliases"] = list(n["aliases"])
             if n.get("driverOpts"):
@@ -342,7 +295,7 @@ def service(inputs: Mapping[str, Any], resolve: Resolve, image_for: ImageFor) ->
         ts,
         "taskSpec",
         {
-            "containerSpec": lambda cs: ("ContainerSpec", _container_spec(cs, resolve, image)),
+            "containerSpec": lambda cs: ("ContainerSpec", _container_spec(cs)),
             "networksAdvanceds": nets,
             "placement": _as(
                 "Placement",
@@ -419,7 +372,6 @@ def service(inputs: Mapping[str, Any], resolve: Resolve, image_for: ImageFor) ->
             },
         )
 
-    converge: dict[str, Any] = dict(inputs.get("convergeConfig") or {})
     kwargs = _take(
         inputs,
         "",
@@ -435,16 +387,12 @@ def service(inputs: Mapping[str, Any], resolve: Resolve, image_for: ImageFor) ->
         },
     )
     kwargs.pop("_converge", None)
-    return ServiceCall(
-        kwargs=kwargs,
-        converge_timeout_ns=_dur(converge["timeout"]) if "timeout" in converge else None,
-        converge_delay_ns=_dur(converge["delay"]) if "delay" in converge else None,
-    )
+    return kwargs
 
 
 # -- standalone containers (the admin tunnel) ------------------------------------------------
-def container(inputs: Mapping[str, Any], image: str) -> dict[str, Any]:
-    """kwargs for `DockerClient.containers.run(detach=True, ...)`."""
+def container(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """kwargs for `DockerClient.containers.create` (the image as declared)."""
 
     def ports(ps: list[dict[str, Any]]) -> tuple[str, Any]:
         out: dict[str, Any] = {}
@@ -464,7 +412,7 @@ def container(inputs: Mapping[str, Any], image: str) -> dict[str, Any]:
         "",
         {
             "name": _as("name"),
-            "image": lambda _v: ("image", image),
+            "image": _as("image"),
             "command": _as("command", list),
             "entrypoints": _as("entrypoint", list),
             "envs": _as("environment", list),
@@ -478,32 +426,3 @@ def container(inputs: Mapping[str, Any], image: str) -> dict[str, Any]:
             "user": _as("user"),
         },
     )
-
-
-def plain(r: mockrun.Registered) -> dict[str, Any]:
-    """Captured inputs with secret wrappers removed; fails on unknowns (preview runs)."""
-    inputs = r.plain
-    if mockrun.UNKNOWN in repr(inputs):
-        raise ValueError(f"{r.urn}: inputs contain unknowns; forward a preview=False run")
-    return inputs
-
-
-__all__ = [
-    "CONFIG",
-    "CONTAINER",
-    "NETWORK",
-    "ORDER",
-    "SECRET",
-    "SERVICE",
-    "VOLUME",
-    "ServiceCall",
-    "UnmappedError",
-    "config",
-    "container",
-    "duration_ns",
-    "network",
-    "plain",
-    "secret",
-    "service",
-    "volume",
-]
