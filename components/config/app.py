@@ -119,6 +119,8 @@ PROGRAM_ENV: frozenset[str] = frozenset(
         "GATEWAY_WORKERS",
         "AGENT_UTILITIES_CONFIG_DIR",
         "AGENT_UTILITIES_DATA_DIR",
+        "WORKSPACE_PATH",
+        "AGENT_WORKSPACE",
         "SECRETS_TO_ENV",
         "FLEET_RECONCILER",
         "FLEET_RECONCILER_INTERVAL",
