@@ -1,8 +1,8 @@
 """Node labels from the inventory, as one check-first POSIX sh script.
 
 The same script is what the provisioning `remote.Command` runs on the first manager and
-what `apply_locally` runs on this machine (the real-swarm suite labels its single node with
-it). It needs only the docker CLI on a manager:
+what `apply_locally` runs on this machine (the stack tests label their single node with
+it, as the README's Day 0 has an operator do). It needs only the docker CLI on a manager:
 
 - reads the node's labels (`docker node inspect`);
 - adds/changes only labels whose value differs from the inventory;
