@@ -245,17 +245,18 @@ def test_a_broker_is_healthy_once_its_controller_listens_before_the_quorum_exist
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_app_role_may_use_the_age_graph_the_superuser_makes(stack: str) -> None:
-    """The graph is made by the superuser; without grants the app's role `agent` had no USAGE
-    on ag_catalog or the graph's schema ("permission denied for schema ag_catalog", found by
-    journey f on the deployed stack)."""
+    """The graph is made by the superuser; the app's role `agent` had no USAGE on ag_catalog
+    or the graph's schema ("permission denied for schema ag_catalog"), and only the owner of
+    the graph's base tables can add a label ("must be owner of table _ag_label_vertex"; both
+    found by journey f on the deployed stack): the graph is handed to the app role."""
     run = evaluate(stack)
     graph = run.one("command:local:Command", "age-graph").plain
     sql = graph["environment"]["AGENT_OS_SQL"]
     role = mockrun.stack_model(stack).data.postgres.app_role
     for grant in (
         f"GRANT USAGE ON SCHEMA ag_catalog TO {role};",
-        f"GRANT USAGE, CREATE ON SCHEMA agent_graph TO {role};",
-        f"GRANT ALL ON ALL TABLES IN SCHEMA agent_graph TO {role};",
+        f"ALTER SCHEMA agent_graph OWNER TO {role};",
+        "OWNER TO %I",
     ):
         assert grant in sql
-    assert sql.index("create_graph") < sql.index("GRANT USAGE, CREATE ON SCHEMA agent_graph")
+    assert sql.index("create_graph") < sql.index("ALTER SCHEMA agent_graph OWNER")

@@ -17,9 +17,10 @@ def quote_ident(v: str) -> str:
 
 
 def create_graph_sql(graph: str, app_role: str) -> str:
-    """Idempotent: create the AGE graph unless it exists (LOAD needs a superuser), then let
-    the app's role use it: AGE's catalog, the graph's schema (new labels are new tables in
-    it) and the tables and sequences already there."""
+    """Idempotent: create the AGE graph unless it exists (LOAD needs a superuser), then hand
+    it to the app's role: a new label is a table that inherits the graph's base tables, so
+    only their owner can make one ("must be owner of table _ag_label_vertex"); AGE's catalog
+    it may use and record its labels in."""
     g = quote_literal(graph)
     schema, role = quote_ident(graph), quote_ident(app_role)
     return (
@@ -29,9 +30,15 @@ def create_graph_sql(graph: str, app_role: str) -> str:
         f"WHERE NOT EXISTS (SELECT 1 FROM ag_catalog.ag_graph WHERE name = {g});\n"
         f"GRANT USAGE ON SCHEMA ag_catalog TO {role};\n"
         f"GRANT SELECT, INSERT, UPDATE ON ag_catalog.ag_label TO {role};\n"
-        f"GRANT USAGE, CREATE ON SCHEMA {schema} TO {role};\n"
-        f"GRANT ALL ON ALL TABLES IN SCHEMA {schema} TO {role};\n"
-        f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {role};\n"
+        f"ALTER SCHEMA {schema} OWNER TO {role};\n"
+        "DO $own$\nDECLARE r record;\nBEGIN\n"
+        "  FOR r IN SELECT c.relname, c.relkind FROM pg_class c\n"
+        "           JOIN pg_namespace n ON n.oid = c.relnamespace\n"
+        f"           WHERE n.nspname = {g} AND c.relkind IN ('r', 'p', 'S') LOOP\n"
+        "    EXECUTE format('ALTER %s %I.%I OWNER TO %I',\n"
+        "                   CASE WHEN r.relkind = 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,\n"
+        f"                   {g}, r.relname, {quote_literal(app_role)});\n"
+        "  END LOOP;\nEND\n$own$;\n"
     )
 
 

@@ -268,11 +268,6 @@ def test_f_the_age_graph_answers_cypher(stack: Stack) -> None:
         assert su.rows(KG_DB, AGE_PATH + match_sql(probe)) == [], "the rolled-back probe vertex is there"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="program defect: role `agent` has no USAGE on schemas ag_catalog/agent_graph (the graph "
-    "is made by the superuser, components/data/postgres.py age-graph, with no grants)",
-)
 def test_f_the_app_role_uses_the_age_graph(stack: Stack) -> None:
     with journey("f: AGE graph as the app role"):
         probe = f"journey-{secrets.token_hex(4)}"
