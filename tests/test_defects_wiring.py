@@ -119,6 +119,12 @@ def test_the_realm_has_a_first_platform_admin_with_both_admin_roles(stack: str) 
     assert mockrun.is_secret(creds["value"])
     assert mockrun.unwrap(creds)["temporary"] is False
     assert mockrun.unwrap(creds)["value"] == mockrun.fake_password("platformAdminPassword", 32)
+    # Keycloak's default user profile requires email, first and last name: without them the
+    # first browser login stops at "Update Account Information" (VERIFY_PROFILE; found by
+    # journey b on the deployed stack). The address defaults to the user at the stack's zone.
+    zone = run.outputs["zone"]
+    assert user.inputs["email"] == f"platform-admin@{zone}" and user.inputs["emailVerified"] is True
+    assert user.inputs["firstName"] and user.inputs["lastName"]
     (roles,) = run.by_type("keycloak:index/userRoles:UserRoles")
     role_names = {r.inputs["name"]: r.id for r in run.by_type("keycloak:index/role:Role")}
     assert sorted(roles.inputs["roleIds"]) == sorted([role_names["kg:admin"], role_names["webui:admin"]])

@@ -19,6 +19,7 @@ have runuser || need+=(util-linux)
 have ssh-keygen || need+=(openssh-client)  # the enterprise engine preview's throwaway key
 have debootstrap || need+=(debootstrap)    # verify/images: root filesystems of the real images
 have chromium || need+=(chromium)          # the browser journey (tests/stack)
+have certutil || need+=(libnss3-tools)   # the browser journey trusts the stack CA in an NSS db
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi

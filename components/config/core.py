@@ -143,6 +143,10 @@ class KeycloakConfig(ConfigModel):
     # The realm's first person (kg:admin, webui:admin), so a fresh stack can be used at all.
     # Password: agent-os:platformAdminPassword (secret), generated when unset.
     platform_admin: Annotated[str, Field(pattern=r"^[a-z][a-z0-9._-]{0,62}$")] = "platform-admin"
+    # Its email (Keycloak's user profile requires one); default: <platformAdmin>@<zone>.
+    platform_admin_email: Annotated[str, Field(pattern=r"^[a-z0-9._+-]{1,64}@[a-z0-9.-]{1,190}$")] | None = (
+        None
+    )
     start_period: Annotated[str, Field(pattern=r"^[0-9]+[smh]$")] = "180s"
     admin_url: HttpUrl | None = None  # default https://sso.<zone>
     client_timeout_seconds: Annotated[int, Field(ge=5, le=300)] = 30

@@ -423,6 +423,12 @@ class KeycloakRealm(pulumi.ComponentResource):
             realm_id=rid,
             username=kc.platform_admin,
             enabled=True,
+            # Keycloak's user profile requires these; without them the first login stops at
+            # "Update Account Information" instead of returning to the app.
+            email=kc.platform_admin_email or f"{kc.platform_admin}@{platform.edge.zone}",
+            email_verified=True,
+            first_name="Platform",
+            last_name="Administrator",
             initial_password=keycloak.UserInitialPasswordArgs(value=platform_admin_password, temporary=False),
             opts=opts,
         )

@@ -15,11 +15,9 @@ TLS is verified by the browser itself: the stack's root CA (`caddy-root.pem`) is
 an NSS database under a throwaway HOME (certutil, Debian package libnss3-tools), never
 `ignore_https_errors`.
 
-The stack creates its user with a username and password only (components/core/keycloak.py),
-while Keycloak 26's default user profile requires email, first and last name: the user's
-first browser login is sent to Keycloak's "Update Account Information" form
-(VERIFY_PROFILE) before the code comes back. The journey fills it as the person would (it
-is asked once per user; later logins go straight back) and prints a note when it happened.
+Keycloak 26's default user profile requires email, first and last name; the stack gives
+its user all three (it once did not, and the first login stopped at "Update Account
+Information", VERIFY_PROFILE): the journey fails if that form appears.
 
 Marker `journeys`."""
 
@@ -195,18 +193,6 @@ def to_keycloak(page: Page, site: Site) -> dict[str, str]:
     return query
 
 
-def complete_profile(page: Page, site: Site) -> None:
-    """Keycloak's "Update Account Information" form, filled as the person would."""
-    form = page.locator("form#kc-update-profile-form")
-    form.wait_for(timeout=TIMEOUT_MS)
-    values = {"email": f"{site.username}@{site.zone}", "firstName": "Platform", "lastName": "Administrator"}
-    assert set(values) == set(PROFILE_FIELDS)
-    for field, value in values.items():
-        if not page.input_value(f"#{field}"):
-            page.fill(f"#{field}", value)
-    form.locator("input[type=submit]").click()
-
-
 def sign_in(page: Page, site: Site) -> None:
     seen: list[str] = []
 
@@ -228,10 +214,7 @@ def sign_in(page: Page, site: Site) -> None:
     page.click("#kc-login")
     home = f"{site.grafana}/"
     settle(page, lambda url: url == home or PROFILE_FORM in url, f"{home} (after signing in)")
-    if PROFILE_FORM in page.url:  # the first login of the stack's user (see the module doc)
-        print(f"[note] journey b: Keycloak asked {site.username} for {PROFILE_FIELDS}", flush=True)
-        complete_profile(page, site)
-        settle(page, lambda url: url == home, f"{home} (after the profile form)")
+    assert PROFILE_FORM not in page.url, f"Keycloak asked {site.username} to complete {PROFILE_FIELDS}"
 
     back = [u for u in seen if u.startswith(f"{site.callback}?")]
     assert back, f"the browser never came back to {site.callback}: {seen}"

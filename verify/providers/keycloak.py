@@ -948,10 +948,23 @@ class User(KcResource):
 
     type_token = "keycloak:index/user:User"
     replace_on: ClassVar[frozenset[str]] = frozenset({"realmId", "username"})
-    supported: ClassVar[frozenset[str]] = frozenset({"realmId", "username", "enabled", "initialPassword"})
+    supported: ClassVar[frozenset[str]] = frozenset(
+        {
+            "realmId",
+            "username",
+            "enabled",
+            "initialPassword",
+            "email",
+            "emailVerified",
+            "firstName",
+            "lastName",
+        }
+    )
     required: ClassVar[tuple[str, ...]] = ("realmId", "username")
-    defaults: ClassVar[dict[str, Any]] = {"enabled": True}
+    defaults: ClassVar[dict[str, Any]] = {"enabled": True, "emailVerified": False}
     create_only: ClassVar[frozenset[str]] = frozenset({"initialPassword"})
+    # The profile fields (upstream: email, email_verified, first_name, last_name; in place).
+    PROFILE: ClassVar[tuple[str, ...]] = ("email", "firstName", "lastName")
 
     def validate(self, inputs: dict[str, Any]) -> None:
         name = inputs.get("username")
@@ -970,7 +983,8 @@ class User(KcResource):
         return {
             "username": inputs["username"],
             "enabled": bool(inputs.get("enabled", True)),
-            "emailVerified": False,
+            "emailVerified": bool(inputs.get("emailVerified", False)),
+            **{k: inputs[k] for k in self.PROFILE if inputs.get(k)},
             "attributes": {},
             "requiredActions": [],
         }
@@ -992,6 +1006,8 @@ class User(KcResource):
             "realmId": props["realmId"],
             "username": rep["username"],
             "enabled": bool(rep.get("enabled", False)),
+            "emailVerified": bool(rep.get("emailVerified", False)),
+            **{k: rep[k] for k in self.PROFILE if k in props and k in rep},
         }
         if "initialPassword" in props:
             out["initialPassword"] = props["initialPassword"]  # write-only: kept from the inputs
