@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -202,7 +203,8 @@ def remove_volumes(namespace: str = "agent-os") -> None:
 
 
 def resolving() -> contextlib.AbstractContextManager[None]:
-    return hosts.resolving(stack_host_names(), INGRESS, HOSTS_MARKER)
+    # One block per test session: another session ending removes only its own.
+    return hosts.resolving(stack_host_names(), INGRESS, f"{HOSTS_MARKER} (pid {os.getpid()})")
 
 
 def main(argv: list[str]) -> None:
