@@ -2,9 +2,11 @@
 
 * One scrape target per shard metrics port (`kg-shard-N:911N`), labelled with the shard's
   endpoint string, so engine metrics join the clients' `agent_utilities_engine_shard_up`.
-* One alert per shard on `agent_utilities_engine_shard_up{endpoint="<endpoint>"} == 0`
-  (exported by every agent-utilities client, platform.md §9), named `EngineShard<N>Down`
-  and labelled with the endpoint and shard number.
+* One alert per shard on its own scrape failing, `up{job="<service>"} == 0`, named
+  `EngineShard<N>Down` and labelled with the endpoint and shard number. Not on the clients'
+  `agent_utilities_engine_shard_up` (platform.md §9): in 0.52.0 that gauge changes only when
+  a client opens a connection or the shard status route is called, so a stopped shard read
+  1 for minutes and the alert never fired (found by journey g on the deployed stack).
 
 The endpoint strings come in as the one list the shards layer derives; nothing here
 rebuilds them.
@@ -19,7 +21,6 @@ from dataclasses import dataclass
 from components.observability import AlertRule, ScrapeTarget, Telemetry
 
 GROUP = "engine-shards"
-SHARD_UP_METRIC = "agent_utilities_engine_shard_up"
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def shard_telemetry(shards: Sequence[ShardAddress]) -> Telemetry:
                 group=GROUP,
                 # Alert names are unique per rules file (the LGTM renderer enforces it).
                 alert=f"EngineShard{s.n}Down",
-                expr=f"{SHARD_UP_METRIC}{{endpoint={_promql_string(s.endpoint)}}} == 0",
+                expr=f"up{{job={_promql_string(s.service)}}} == 0",
                 for_="2m",
                 severity="critical",
                 summary=(

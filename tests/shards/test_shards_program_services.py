@@ -243,9 +243,9 @@ def test_telemetry_scrapes_every_metrics_port_and_alerts_per_endpoint() -> None:
         ("kg-shard-3", ("kg-shard-3:9113",)),
     ]
     assert [(r.alert, r.expr, r.severity) for r in tel.rules] == [
-        (f"EngineShard{n}Down", f'agent_utilities_engine_shard_up{{endpoint="{ep}"}} == 0', "critical")
-        for n, ep in enumerate(THREE, start=1)
+        (f"EngineShard{n}Down", f'up{{job="kg-shard-{n}"}} == 0', "critical") for n in range(1, 4)
     ]
+    assert [r.labels["endpoint"] for r in tel.rules] == list(THREE)
     assert len({r.alert for r in tel.rules}) == len(tel.rules)
 
 
