@@ -890,6 +890,48 @@ def connector_check(conn: Connector) -> Callable[[docker.DockerClient, str, Path
     return check
 
 
+def check_socat(client: docker.DockerClient, image: str, scratch: Path) -> None:
+    """As the admin tunnel runs it (components/data/postgres.py admin_tunnel): the image's
+    entrypoint is socat, the args a listen address and a target, read-only root, no
+    capabilities. The target here is an echo on the same container's loopback."""
+    echo = client.containers.run(
+        image,
+        ["TCP-LISTEN:7000,fork,reuseaddr", "EXEC:/bin/cat"],
+        detach=True,
+        cap_drop=["ALL"],
+        read_only=True,
+    )
+    try:
+        echo.reload()
+        ip = echo.attrs["NetworkSettings"]["IPAddress"]
+        tunnel = client.containers.run(
+            image,
+            ["TCP-LISTEN:15432,fork,reuseaddr", f"TCP:{ip}:7000"],
+            detach=True,
+            cap_drop=["ALL"],
+            read_only=True,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            out = ""
+            while time.monotonic() < deadline:
+                rc, out = sh(
+                    tunnel, ["sh", "-c", "echo through-the-tunnel | socat -t 2 - TCP:127.0.0.1:15432"]
+                )
+                if rc == 0 and "through-the-tunnel" in out:
+                    break
+                time.sleep(0.5)
+            expect(
+                "through-the-tunnel" in out,
+                "socat relays a listen port to its target, read-only, no caps",
+                out,
+            )
+        finally:
+            tunnel.remove(force=True, v=True)
+    finally:
+        echo.remove(force=True, v=True)
+
+
 CHECKS: dict[str, Callable[[docker.DockerClient, str, Path], None]] = {
     "postgres": check_postgres,
     "caddy": check_caddy,
@@ -901,6 +943,7 @@ CHECKS: dict[str, Callable[[docker.DockerClient, str, Path], None]] = {
     "prometheus": check_prometheus,
     "alertmanager": check_alertmanager,
     "node-exporter": check_node_exporter,
+    "socat": check_socat,
     **{c.name: connector_check(c) for c in CONNECTORS},
 }
 
