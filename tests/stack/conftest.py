@@ -36,7 +36,7 @@ def staging(tmp_path_factory: pytest.TempPathFactory) -> Iterator[stackhelp.Depl
             yield dep
         finally:
             res = stackhelp.destroy(dep)
-            print("[times]", {k: round(v, 1) for k, v in dep.times.items()})
+            stackhelp.report(f"[times] { {k: round(v, 1) for k, v in dep.times.items()} }")
             left = stackhelp.leftovers()
             assert res.code == 0, "\n".join(stackhelp.errors(res))
             assert not left, f"left on the engine after `pulumi destroy`: {left}"

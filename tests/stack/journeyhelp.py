@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.stack import stackhelp
+from tests.stack.stackhelp import report
 
 # How the state file marks a secret value ({SIG: SECRET_SIG, "plaintext": <JSON text>}).
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
@@ -37,7 +38,7 @@ def journey(name: str) -> Iterator[None]:
     try:
         yield
     finally:
-        print(f"[time] journey {name}: {time.monotonic() - t0:.1f} s", flush=True)
+        report(f"[time] journey {name}: {time.monotonic() - t0:.1f} s")
 
 
 @dataclass(frozen=True)

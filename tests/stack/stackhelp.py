@@ -39,6 +39,15 @@ INGRESS = "127.0.0.1"
 HOSTS_MARKER = "agent-os staging under test"
 
 
+def report(line: str) -> None:
+    """A figure the tests print for the run's log (times, the critical path): straight to
+    the terminal, past pytest's capture, so CI shows it for passing tests too."""
+    out = sys.__stdout__
+    if out is not None:
+        out.write(f"\n{line}\n")
+        out.flush()
+
+
 def timed(what: str, times: dict[str, float]) -> contextlib.AbstractContextManager[None]:
     @contextlib.contextmanager
     def _t() -> Iterator[None]:
@@ -47,7 +56,7 @@ def timed(what: str, times: dict[str, float]) -> contextlib.AbstractContextManag
             yield
         finally:
             times[what] = time.monotonic() - t0
-            print(f"[time] {what}: {times[what]:.1f} s", flush=True)
+            report(f"[time] {what}: {times[what]:.1f} s")
 
     return _t()
 

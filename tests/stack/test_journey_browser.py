@@ -253,7 +253,7 @@ def wrong_password(page: Page, site: Site) -> None:
 def test_a_person_signs_in_to_grafana_through_keycloak(browser: Browser, site: Site) -> None:
     t0 = time.monotonic()
     attempts(browser, lambda page: sign_in(page, site))
-    print(f"[time] journey b: {time.monotonic() - t0:.1f} s", flush=True)
+    stackhelp.report(f"[time] journey b: {time.monotonic() - t0:.1f} s")
 
 
 def test_a_wrong_password_stays_on_keycloak(browser: Browser, site: Site) -> None:

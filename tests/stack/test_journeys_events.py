@@ -162,7 +162,7 @@ def wait(what: str, pred: Callable[[], bool], timeout: float, interval: float = 
     except AssertionError as e:
         raise AssertionError(f"{what}: {e}") from None
     took = time.monotonic() - t0
-    print(f"[time] {what}: {took:.1f} s", flush=True)
+    stackhelp.report(f"[time] {what}: {took:.1f} s")
     return took
 
 
@@ -172,7 +172,7 @@ def journey(name: str) -> Iterator[None]:
     try:
         yield
     finally:
-        print(f"[time] journey {name}: {time.monotonic() - t0:.1f} s", flush=True)
+        stackhelp.report(f"[time] journey {name}: {time.monotonic() - t0:.1f} s")
 
 
 class Secrets:
@@ -550,7 +550,7 @@ def test_g_shard_alert_reaches_fleet_events(staging: stackhelp.Deployment, secre
             wait("g: Alertmanager attempts the webhook for both groups", attempted, 330, 5)
             print(f"[g] counters while the shard is down: {am_webhook_metrics()}")
         finally:
-            print(f"[time] g: shard down for {time.monotonic() - t0:.1f} s", flush=True)
+            stackhelp.report(f"[time] g: shard down for {time.monotonic() - t0:.1f} s")
             sh(["docker", "service", "scale", "--detach", f"{SHARD}=1"])
             wait("g: the shard is back and healthy", shard_healthy, 180, 3)
             # The gauge is set by probes/connects only: probe again so it reads 1 (else the

@@ -31,10 +31,10 @@ def test_up_from_empty_brings_every_service_up(staging: stackhelp.Deployment) ->
         state = staging.pulumi("stack", "export").json()
         actual = critical.critical_path(staging.ups[0].stdout, state)
         predicted = dag.analyse(mockrun.run(stackhelp.STACK, overrides=stackhelp.test_config()))
-        print(f"[critical path] actual {actual['wall_s']:.0f} s over {actual['steps']} steps:")
-        print("\n".join(f"  {p}" for p in actual["path"]))
-        print(f"[critical path] bench/dag.py predicts {predicted['critical_path_s']:.0f} s:")
-        print("\n".join(f"  {p}" for p in predicted["critical_path"]))
+        stackhelp.report(f"[critical path] actual {actual['wall_s']:.0f} s over {actual['steps']} steps:")
+        stackhelp.report("\n".join(f"  {p}" for p in actual["path"]))
+        stackhelp.report(f"[critical path] bench/dag.py predicts {predicted['critical_path_s']:.0f} s:")
+        stackhelp.report("\n".join(f"  {p}" for p in predicted["critical_path"]))
         assert actual["path"] and actual["wall_s"] > 0
 
 
@@ -57,7 +57,7 @@ def test_a_healed_task_is_no_drift(staging: stackhelp.Deployment) -> None:
         ),
         timeout=180,
     )
-    print(f"[time] task healed: {healed:.1f} s")
+    stackhelp.report(f"[time] task healed: {healed:.1f} s")
     res = staging.pulumi("refresh", "--yes", "--expect-no-changes", "--skip-preview", check=False)
     assert res.code == 0, res.stdout[-4000:] + res.stderr[-2000:]
 
