@@ -20,7 +20,7 @@ def create_graph_sql(graph: str, app_role: str) -> str:
     """Idempotent: create the AGE graph unless it exists (LOAD needs a superuser), then hand
     it to the app's role: a new label is a table that inherits the graph's base tables, so
     only their owner can make one ("must be owner of table _ag_label_vertex"); AGE's catalog
-    it may use and record its labels in."""
+    it may use and record its labels in. Tables only: a table's sequences follow it."""
     g = quote_literal(graph)
     schema, role = quote_ident(graph), quote_ident(app_role)
     return (
@@ -32,13 +32,15 @@ def create_graph_sql(graph: str, app_role: str) -> str:
         f"GRANT SELECT, INSERT, UPDATE ON ag_catalog.ag_label TO {role};\n"
         f"ALTER SCHEMA {schema} OWNER TO {role};\n"
         "DO $own$\nDECLARE r record;\nBEGIN\n"
-        "  FOR r IN SELECT c.relname, c.relkind FROM pg_class c\n"
+        "  FOR r IN SELECT c.relname FROM pg_class c\n"
         "           JOIN pg_namespace n ON n.oid = c.relnamespace\n"
-        f"           WHERE n.nspname = {g} AND c.relkind IN ('r', 'p', 'S') LOOP\n"
-        "    EXECUTE format('ALTER %s %I.%I OWNER TO %I',\n"
-        "                   CASE WHEN r.relkind = 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,\n"
+        f"           WHERE n.nspname = {g} AND c.relkind IN ('r', 'p') LOOP\n"
+        # A table's own sequences follow it (they cannot change owner alone).
+        "    EXECUTE format('ALTER TABLE %I.%I OWNER TO %I',\n"
         f"                   {g}, r.relname, {quote_literal(app_role)});\n"
         "  END LOOP;\nEND\n$own$;\n"
+        # The graph's own sequences (e.g. _label_id_seq) belong to no table.
+        f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {role};\n"
     )
 
 

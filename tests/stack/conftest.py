@@ -31,8 +31,9 @@ def staging(tmp_path_factory: pytest.TempPathFactory) -> Iterator[stackhelp.Depl
             yield stackhelp.Deployment(ws=Workspace.attach(Path(os.environ[ATTACH]), build_toolchain()))
         return
     with stackhelp.resolving():
-        dep = stackhelp.deploy(tmp_path_factory.mktemp("staging"))
+        dep = stackhelp.prepare(tmp_path_factory.mktemp("staging"))
         try:
+            dep.up("up from empty")  # a failure here still destroys what was made
             yield dep
         finally:
             res = stackhelp.destroy(dep)

@@ -148,8 +148,8 @@ def leaves(config: dict[str, Any]) -> Iterator[tuple[str, str]]:
         yield from walk(key, value)
 
 
-def deploy(root: Path) -> Deployment:
-    """A brand-new staging stack, configured for this machine, `pulumi up` from empty."""
+def prepare(root: Path) -> Deployment:
+    """A brand-new staging stack, configured for this machine (nothing deployed yet)."""
     times: dict[str, float] = {}
     engine.start_engine()
     with timed("toolchain", times):
@@ -173,6 +173,13 @@ def deploy(root: Path) -> Deployment:
     dep = Deployment(ws=ws, times=times)
     for path, value in leaves(test_config()):
         dep.config_set(path, value)
+    return dep
+
+
+def deploy(root: Path) -> Deployment:
+    """A brand-new staging stack, `pulumi up` from empty (the caller destroys it, also when
+    this fails half-way: use `prepare` and `Deployment.up` for that)."""
+    dep = prepare(root)
     dep.up("up from empty")
     return dep
 
