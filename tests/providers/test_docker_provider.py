@@ -350,6 +350,10 @@ def test_container_update_in_place_and_replace(tmp_path: Path, bin_dir: Path, pr
         assert second != first and api.inspect_container(second)["Config"]["Cmd"][1] == "TCP:127.0.0.1:2"
         ws.pulumi("destroy", "--yes", "-s", "test")
         assert not api.containers(all=True, filters={"name": f"{prefix}-tunnel"})
+        # The manager removes an overlay network at once; this node's copy may linger a moment.
+        deadline = time.monotonic() + 30
+        while _ours(api, prefix)["networks"] and time.monotonic() < deadline:
+            time.sleep(1)
         assert _ours(api, prefix)["networks"] == []
     finally:
         for c in api.containers(all=True, filters={"name": f"{prefix}-"}):
