@@ -20,6 +20,21 @@ from verify import engine
 ATTACH = "AGENT_OS_STACK_ROOT"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _figures_to_the_terminal(request: pytest.FixtureRequest) -> None:
+    """stackhelp.report writes past the output capture (as `capsys.disabled()` does)."""
+    plugins = request.config.pluginmanager
+    reporter, capman = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
+    if reporter is None or capman is None:
+        return
+
+    def write(line: str) -> None:
+        with capman.global_and_fixture_disabled():
+            reporter.write_line(line)
+
+    stackhelp.set_terminal_writer(write)
+
+
 @pytest.fixture(scope="session")
 def staging(tmp_path_factory: pytest.TempPathFactory) -> Iterator[stackhelp.Deployment]:
     try:

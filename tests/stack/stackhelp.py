@@ -39,13 +39,20 @@ INGRESS = "127.0.0.1"
 HOSTS_MARKER = "agent-os staging under test"
 
 
+_WRITE: list[Callable[[str], None]] = []  # pytest's terminal writer (tests/stack/conftest.py)
+
+
+def set_terminal_writer(write: Callable[[str], None]) -> None:
+    _WRITE[:] = [write]
+
+
 def report(line: str) -> None:
-    """A figure the tests print for the run's log (times, the critical path): straight to
-    the terminal, past pytest's capture, so CI shows it for passing tests too."""
-    out = sys.__stdout__
-    if out is not None:
-        out.write(f"\n{line}\n")
-        out.flush()
+    """A figure the tests print for the run's log (times, the critical path): through
+    pytest's terminal writer, past its output capture, so CI shows it for passing tests."""
+    if _WRITE:
+        _WRITE[0](line)
+    else:
+        print(line, flush=True)
 
 
 def timed(what: str, times: dict[str, float]) -> contextlib.AbstractContextManager[None]:
