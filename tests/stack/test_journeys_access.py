@@ -293,9 +293,11 @@ def test_f_the_app_role_orders_by_vector_distance(stack: Stack) -> None:
 
 
 @pytest.mark.xfail(
-    strict=True,
-    reason="program defect: the tenant-rls Command ran once, before the app made its tables; "
-    "agent_state.sessions/turns/dispatch_workers have no RLS and no tenant_isolation policy",
+    strict=False,
+    reason="program defect, open: tenant-rls runs once after the app services start, not after "
+    "the app makes its tables (0.52.0 makes them lazily), so whether they get RLS depends on timing "
+    "(a fresh CI deploy had it, an updated stack did not); and 0.52.0's session store never sets "
+    "app.tenant_id, so forced RLS would block its own session reads (notes/2026-11-25-night.md)",
 )
 def test_f_the_apps_tables_have_tenant_rls_forced(stack: Stack) -> None:
     with journey("f: RLS on the app's tables"):
