@@ -55,7 +55,15 @@ def steps(event_stream: str) -> dict[str, Step]:
 
 
 def dependencies(state: dict[str, Any]) -> dict[str, list[str]]:
-    return {r["urn"]: list(r.get("dependencies") or []) for r in state["deployment"]["resources"]}
+    """Each resource's dependencies, its provider included (`urn::id` in the state): a
+    resource waits for its provider, and the provider for what configures it."""
+    out: dict[str, list[str]] = {}
+    for r in state["deployment"]["resources"]:
+        deps = list(r.get("dependencies") or [])
+        if r.get("provider"):
+            deps.append(str(r["provider"]).rsplit("::", 1)[0])
+        out[r["urn"]] = deps
+    return out
 
 
 def critical_path(event_stream: str, state: dict[str, Any]) -> dict[str, Any]:
