@@ -184,7 +184,7 @@ class _Servicer(provider_pb2_grpc.ResourceProviderServicer):
         args = to_dict(request.args)
         if not args:  # older engines send only the flattened variables
             prefix = f"{self.p.package}:config:"
-            args = {k.removeprefix(prefix): _maybe_json(v) for k, v in request.variables.items()}
+            args = plain({k.removeprefix(prefix): _maybe_json(v) for k, v in request.variables.items()})
         self._guard(context, lambda: self.p.configure(args))
         return provider_pb2.ConfigureResponse(
             acceptSecrets=False, supportsPreview=True, acceptResources=False, acceptOutputs=False

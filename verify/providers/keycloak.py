@@ -63,23 +63,6 @@ CONFIG_KEYS = frozenset(
 )
 
 
-SECRET_SIG = "4dabf18193072939515e22adb298388d"  # the wire form's special-value signature key
-SECRET_TAG = "1b47061264138c4ac30d75fd1eb44270"  # ... and its value for a secret
-
-
-def unwrap_secrets(v: Any) -> Any:
-    """Plain values: Configure runs before the engine knows secrets are not accepted, so the
-    provider's secret settings (password) arrive wrapped ({<secret signature>: .., "value": ..})."""
-    if isinstance(v, dict):
-        d: dict[str, Any] = v
-        if d.get(SECRET_SIG) == SECRET_TAG:
-            return unwrap_secrets(d.get("value"))
-        return {k: unwrap_secrets(x) for k, x in d.items()}
-    if isinstance(v, list):
-        return [unwrap_secrets(x) for x in v]
-    return v
-
-
 class NotFoundError(ProviderError):
     """Keycloak answered 404."""
 
@@ -1130,7 +1113,6 @@ class KeycloakProvider(Provider):
         self._api_lock = threading.Lock()
 
     def configure(self, config: dict[str, Any]) -> None:
-        config = unwrap_secrets(config)
         unsupported = sorted(
             k
             for k, v in config.items()

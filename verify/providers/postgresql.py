@@ -33,8 +33,6 @@ from typing import Any, ClassVar
 from verify.providers.base import UNKNOWN, Diff, Provider, ProviderError, Resource, is_unknown
 
 PSQL = "psql"
-SECRET_SIG = "4dabf18193072939515e22adb298388d"  # the wire form's special-value signature key
-SECRET_TAG = "1b47061264138c4ac30d75fd1eb44270"  # ... and its value for a secret
 
 
 def quote_ident(name: str) -> str:
@@ -52,19 +50,6 @@ def quote_literal(value: str) -> str:
     if "\\" in body:
         return " E'" + body.replace("\\", "\\\\") + "'"
     return "'" + body + "'"
-
-
-def unwrap_secrets(v: Any) -> Any:
-    """Plain values: Configure runs before the engine knows secrets are not accepted, so the
-    provider's secret inputs arrive wrapped ({<secret signature>: .., "value": ..})."""
-    if isinstance(v, dict):
-        d: dict[str, Any] = v
-        if d.get(SECRET_SIG) == SECRET_TAG:
-            return unwrap_secrets(d.get("value"))
-        return {k: unwrap_secrets(x) for k, x in d.items()}
-    if isinstance(v, list):
-        return [unwrap_secrets(x) for x in v]
-    return v
 
 
 def as_bool(v: Any, default: bool) -> bool:
@@ -594,7 +579,7 @@ class PostgresqlProvider(Provider):
     resource_types = (Role, Database, Extension)
 
     def configure(self, config: dict[str, Any]) -> None:
-        self.config = unwrap_secrets(config)
+        self.config = config  # plain: base.py unwraps secret wrappers
 
 
 PROVIDER = PostgresqlProvider
