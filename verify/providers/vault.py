@@ -215,6 +215,14 @@ class VaultResource(Resource):
     unsupported: ClassVar[frozenset[str]] = frozenset({"namespace"})
     sets: ClassVar[frozenset[str]] = frozenset()  # TypeSet properties: order does not matter
     json_keys: ClassVar[frozenset[str]] = frozenset()  # compared as parsed JSON
+    noun: ClassVar[str] = "object"  # in "not found after writing it"
+
+    def _read_or_fail(self, id_: str, state: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
+        """The outputs read back right after a write (a write that left nothing is an error)."""
+        got = self.read(id_, state, inputs)
+        if got is None:
+            raise ProviderError(f"{self.type_token}: {self.noun} {id_} not found after writing it")
+        return got[0]
 
     @property
     def client(self) -> Client:
@@ -265,6 +273,7 @@ class VaultResource(Resource):
 
 
 class Mount(VaultResource):
+    noun: ClassVar[str] = "mount"
     type_token = "vault:index/mount:Mount"
     replace_on: ClassVar[frozenset[str]] = frozenset({"type", "local", "sealWrap", "externalEntropyAccess"})
     computed: ClassVar[frozenset[str]] = frozenset(
@@ -309,12 +318,6 @@ class Mount(VaultResource):
             },
         )
         return path, self._read_or_fail(path, i, inputs)
-
-    def _read_or_fail(self, path: str, state: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
-        got = self.read(path, state, inputs)
-        if got is None:
-            raise ProviderError(f"{self.type_token}: mount {path} not found after writing it")
-        return got[0]
 
     def update(
         self, id_: str, old_inputs: dict[str, Any], state: dict[str, Any], news: dict[str, Any], preview: bool
@@ -398,6 +401,7 @@ def remount(client: Client, path: str, to: str) -> None:
 
 
 class AuthBackend(VaultResource):
+    noun: ClassVar[str] = "auth backend"
     type_token = "vault:index/authBackend:AuthBackend"
     replace_on: ClassVar[frozenset[str]] = frozenset({"type", "local"})
     defaults: ClassVar[dict[str, Any]] = {"local": False, "disableRemount": False, "description": ""}
@@ -418,12 +422,6 @@ class AuthBackend(VaultResource):
             },
         )
         return path, self._read_or_fail(path, {**i, "path": path}, inputs)
-
-    def _read_or_fail(self, path: str, state: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
-        got = self.read(path, state, inputs)
-        if got is None:
-            raise ProviderError(f"{self.type_token}: auth backend {path} not found after writing it")
-        return got[0]
 
     def update(
         self, id_: str, old_inputs: dict[str, Any], state: dict[str, Any], news: dict[str, Any], preview: bool
@@ -471,6 +469,7 @@ class AuthBackend(VaultResource):
 
 
 class Policy(VaultResource):
+    noun: ClassVar[str] = "policy"
     type_token = "vault:index/policy:Policy"
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
 
@@ -479,13 +478,7 @@ class Policy(VaultResource):
             return "", dict(inputs)
         name = str(inputs["name"])
         self.client.call("PUT", f"sys/policies/acl/{seg(name)}", {"policy": inputs["policy"]})
-        return name, self._read_or_fail(name, inputs)
-
-    def _read_or_fail(self, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-        got = self.read(name, inputs, inputs)
-        if got is None:
-            raise ProviderError(f"{self.type_token}: policy {name} not found after writing it")
-        return got[0]
+        return name, self._read_or_fail(name, inputs, inputs)
 
     def update(
         self, id_: str, old_inputs: dict[str, Any], state: dict[str, Any], news: dict[str, Any], preview: bool
@@ -493,7 +486,7 @@ class Policy(VaultResource):
         if preview:
             return {**state, **news}
         self.client.call("PUT", f"sys/policies/acl/{seg(id_)}", {"policy": news["policy"]})
-        return self._read_or_fail(id_, news)
+        return self._read_or_fail(id_, news, news)
 
     def delete(self, id_: str, state: dict[str, Any]) -> None:
         self.client.call("DELETE", f"sys/policies/acl/{seg(id_)}")
@@ -547,6 +540,7 @@ def role_path(backend: str, role: str) -> str:
 
 
 class AuthBackendRole(VaultResource):
+    noun: ClassVar[str] = "role"
     type_token = "vault:appRole/authBackendRole:AuthBackendRole"
     replace_on: ClassVar[frozenset[str]] = frozenset({"backend", "roleName"})
     computed: ClassVar[frozenset[str]] = frozenset({"roleId"})
@@ -572,12 +566,6 @@ class AuthBackendRole(VaultResource):
         if i.get("roleId"):
             self.client.call("POST", f"{path}/role-id", {"role_id": i["roleId"]})
         return path, self._read_or_fail(path, i, inputs)
-
-    def _read_or_fail(self, path: str, state: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
-        got = self.read(path, state, inputs)
-        if got is None:
-            raise ProviderError(f"{self.type_token}: role {path} not found after writing it")
-        return got[0]
 
     def update(
         self, id_: str, old_inputs: dict[str, Any], state: dict[str, Any], news: dict[str, Any], preview: bool
@@ -746,6 +734,7 @@ def gone(e: VaultApiError, role: str) -> bool:
 
 
 class SecretV2(VaultResource):
+    noun: ClassVar[str] = "secret"
     type_token = "vault:kv/secretV2:SecretV2"
     replace_on: ClassVar[frozenset[str]] = frozenset({"mount", "name"})
     defaults: ClassVar[dict[str, Any]] = {"deleteAllVersions": False, "disableRead": False}
@@ -780,12 +769,6 @@ class SecretV2(VaultResource):
             return "", {"path": UNKNOWN, "metadata": UNKNOWN, "data": UNKNOWN, **i}
         path = self._write(i)
         return path, self._read_or_fail(path, i, inputs)
-
-    def _read_or_fail(self, path: str, state: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
-        got = self.read(path, state, inputs)
-        if got is None:
-            raise ProviderError(f"{self.type_token}: secret {path} not found after writing it")
-        return got[0]
 
     def update(
         self, id_: str, old_inputs: dict[str, Any], state: dict[str, Any], news: dict[str, Any], preview: bool
