@@ -290,17 +290,24 @@ class KeycloakRealm(pulumi.ComponentResource):
             return f"https://{platform.edge.host(host)}"
 
         self.clients: dict[str, keycloak.openid.Client] = {}
-        self.clients[API_CLIENT] = keycloak.openid.Client(
-            f"client-{API_CLIENT}",
-            realm_id=rid,
-            client_id=API_CLIENT,
-            name="agent-utilities REST/MCP (audience, client credentials)",
-            access_type="CONFIDENTIAL",
-            client_secret=secrets.api,
-            service_accounts_enabled=True,
-            standard_flow_enabled=False,
-            direct_access_grants_enabled=False,
-            opts=opts,
+
+        def service_client(client_id: str, name: str, secret: pulumi.Output[str]) -> keycloak.openid.Client:
+            """A confidential client with a service account: client credentials, nothing else."""
+            return keycloak.openid.Client(
+                f"client-{client_id}",
+                realm_id=rid,
+                client_id=client_id,
+                name=name,
+                access_type="CONFIDENTIAL",
+                client_secret=secret,
+                service_accounts_enabled=True,
+                standard_flow_enabled=False,
+                direct_access_grants_enabled=False,
+                opts=opts,
+            )
+
+        self.clients[API_CLIENT] = service_client(
+            API_CLIENT, "agent-utilities REST/MCP (audience, client credentials)", secrets.api
         )
 
         def public_client(client_id: str, name: str, **redirects: Any) -> keycloak.openid.Client:
@@ -332,30 +339,14 @@ class KeycloakRealm(pulumi.ComponentResource):
             "geniusbot (desktop, loopback redirect)",
             valid_redirect_uris=list(DESKTOP_REDIRECTS),
         )
-        self.clients[WEBUI_SVC_CLIENT] = keycloak.openid.Client(
-            f"client-{WEBUI_SVC_CLIENT}",
-            realm_id=rid,
-            client_id=WEBUI_SVC_CLIENT,
-            name="agent-webui API (service account)",
-            access_type="CONFIDENTIAL",
-            client_secret=secrets.webui_svc,
-            service_accounts_enabled=True,
-            standard_flow_enabled=False,
-            direct_access_grants_enabled=False,
-            opts=opts,
+        self.clients[WEBUI_SVC_CLIENT] = service_client(
+            WEBUI_SVC_CLIENT, "agent-webui API (service account)", secrets.webui_svc
         )
         if secrets.alertmanager is not None:
-            self.clients[ALERTMANAGER_CLIENT] = keycloak.openid.Client(
-                f"client-{ALERTMANAGER_CLIENT}",
-                realm_id=rid,
-                client_id=ALERTMANAGER_CLIENT,
-                name="Alertmanager (fleet events webhook, client credentials)",
-                access_type="CONFIDENTIAL",
-                client_secret=secrets.alertmanager,
-                service_accounts_enabled=True,
-                standard_flow_enabled=False,
-                direct_access_grants_enabled=False,
-                opts=opts,
+            self.clients[ALERTMANAGER_CLIENT] = service_client(
+                ALERTMANAGER_CLIENT,
+                "Alertmanager (fleet events webhook, client credentials)",
+                secrets.alertmanager,
             )
         for client_id, host, redirect, secret in (
             (GRAFANA_CLIENT, GRAFANA_HOST, "/login/generic_oauth", secrets.grafana),
