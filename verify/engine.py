@@ -2,12 +2,15 @@
 the image and fake checks, the Keycloak rotation test).
 
 `start_engine` uses a running dockerd or starts one (root only), and `docker swarm init`s
-when the node is in no swarm; every wait is bounded. `Engine.close` leaves the swarm and
-stops dockerd only if this module started them.
+when the node is in no swarm; every wait is bounded. One engine serves the whole process:
+every caller gets the same `Engine`, and what this module started (dockerd, the swarm) is
+stopped only when the process exits, so one test module's teardown can never take the
+engine from under a later one (CI's fresh machine has no dockerd before the tests).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -37,6 +40,9 @@ class Engine:
         return self.client.api
 
     def close(self) -> None:
+        """A no-op for callers: the shared engine lives until the process exits."""
+
+    def shutdown(self) -> None:
         if self.created_swarm:
             with contextlib.suppress(Exception):
                 self.client.swarm.leave(force=True)
@@ -58,8 +64,17 @@ def _ping(timeout: float = 5) -> Any | None:
         return None
 
 
+_shared: Engine | None = None
+
+
 def start_engine(wait_s: float = 60) -> Engine:
-    """Use a running dockerd, or start one in the background (root only)."""
+    """Use a running dockerd, or start one in the background (root only); the same Engine
+    for every caller of this process."""
+    global _shared
+    if _shared is not None:
+        with contextlib.suppress(Exception):
+            _shared.client.ping()
+            return _shared
     client = _ping()
     proc = None
     if client is None:
@@ -89,9 +104,11 @@ def start_engine(wait_s: float = 60) -> Engine:
         try:
             client.swarm.init(advertise_addr="127.0.0.1", listen_addr="127.0.0.1:2377")
         except Exception as e:
-            engine.close()
+            engine.shutdown()
             raise EngineUnavailableError(f"docker swarm init failed: {e}") from e
         engine.created_swarm = True
+    _shared = engine
+    atexit.register(engine.shutdown)
     return engine
 
 

@@ -22,6 +22,7 @@ import pytest
 from docker import errors as docker_errors
 
 from tests.engine.enginehelp import Workspace, build_toolchain, changes, mini_project
+from verify.engine import start_engine
 
 pytestmark = pytest.mark.engine
 
@@ -106,7 +107,8 @@ pulumi.export("svcName", svc.name)
 
 
 def _engine() -> docker.APIClient:
-    return docker.APIClient(base_url="unix:///var/run/docker.sock", version="auto")
+    """The process's shared engine (started here when none runs, as on CI's fresh machine)."""
+    return start_engine().api
 
 
 def _ours(api: docker.APIClient, prefix: str) -> dict[str, list[str]]:

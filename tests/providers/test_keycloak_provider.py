@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import docker
 import pytest
 
 from tests.engine.enginehelp import Workspace, build_toolchain, changes, mini_project
+from verify.engine import EngineUnavailableError, start_engine
 from verify.images import build
 from verify.images.recipes import RECIPES
 from verify.providers import keycloak as kc
@@ -227,10 +227,9 @@ def _tar(files: dict[str, bytes]) -> bytes:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keycloak]:
     try:
-        client = docker.from_env(timeout=300)
-        client.ping()
-    except Exception as e:  # no engine here: nothing to run the image on
-        pytest.skip(f"no Docker Engine: {e}")
+        client = start_engine().client
+    except EngineUnavailableError as e:  # no engine here: nothing to run the image on
+        pytest.skip(str(e))
     lock = build.acquire_lock()
     try:
         image = build.ensure(client, RECIPES["keycloak"], build.rootfs.uv_version()).alias
@@ -279,7 +278,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keycloak]:
         yield kcs
     finally:
         c.remove(force=True, v=True)
-        client.close()
 
 
 @pytest.fixture(scope="module")

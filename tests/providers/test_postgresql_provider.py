@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import docker
 import pytest
 
 from tests.engine.enginehelp import Workspace, build_toolchain, changes, mini_project
+from verify.engine import EngineUnavailableError, start_engine
 from verify.images import build
 from verify.images.recipes import RECIPES
 
@@ -108,10 +108,9 @@ class PsqlError(Exception):
 @pytest.fixture(scope="module")
 def pg() -> Iterator[Pg]:
     try:
-        client = docker.from_env(timeout=300)
-        client.ping()
-    except Exception as e:  # no engine here: nothing to run the image on
-        pytest.skip(f"no Docker Engine: {e}")
+        client = start_engine().client
+    except EngineUnavailableError as e:  # no engine here: nothing to run the image on
+        pytest.skip(str(e))
     lock = build.acquire_lock()
     try:
         image = build.ensure(client, RECIPES["postgres"], build.rootfs.uv_version()).alias
@@ -142,7 +141,6 @@ def pg() -> Iterator[Pg]:
         yield server
     finally:
         c.remove(force=True, v=True)
-        client.close()
 
 
 @pytest.fixture(scope="module")
