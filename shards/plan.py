@@ -1,5 +1,6 @@
-"""The shards layer, declared (pure): N engine shards, each pinned by its number, at the
-endpoints every client hashes, with their telemetry."""
+"""The shards layer, declared (pure): N engine shards, each pinned by its own node label
+(`<nodeLabel>-N=true`, so one node can carry several shards), at the endpoints every client
+hashes, with their telemetry."""
 
 from __future__ import annotations
 
@@ -19,6 +20,12 @@ def host_and_port(endpoint: str) -> tuple[str, int]:
         raise ValueError(f"shard endpoint {endpoint!r} is not tcp://host:port")
     host, _, port = endpoint.removeprefix("tcp://").rpartition(":")
     return host, int(port)
+
+
+def shard_label(node_label: str, n: int) -> str:
+    """Shard N's node label key: a node carrying `<label>-N=true` hosts shard N (one key per
+    shard, not one `<label>=N` value, so a single node can hold several shards)."""
+    return f"{node_label}-{n}"
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,7 @@ def shards_plan(s: ShardsConfig, sizing: Sizing) -> ShardsPlan:
         address = ShardAddress(
             n=n, endpoint=ep, service=service, metrics_port=metrics_port(n, s.metrics_base_port)
         )
-        placement = Placement(service, Layer.AGENTS, (on_label(s.node_label, str(n)),), pinned=True)
+        placement = Placement(service, Layer.AGENTS, (on_label(shard_label(s.node_label, n)),), pinned=True)
         shards.append(ShardPlan(address=address, placement=placement))
     return ShardsPlan(
         endpoints=eps,

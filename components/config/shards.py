@@ -29,6 +29,7 @@ class ShardsConfig(ConfigModel):
     metrics_base_port: Annotated[int, Field(ge=1024, le=65000)] = 9111
     host_template: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*\{n\}[a-z0-9-]*$")] = "kg-shard-{n}"
     resources: Resources = Resources(memory="2g", cpus=1.0)
+    # Shard N runs on the node labelled `<nodeLabel>-N=true` (one key per shard).
     node_label: str = "kg-shard"
     base_graph: str = "__commons__"
     # Known tenants (checked on a re-shard). `tenantsFile` is relative to the project dir,

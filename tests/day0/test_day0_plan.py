@@ -22,7 +22,7 @@ def _grown_enterprise() -> dict[str, Any]:
     inv = {**values[INV], "hosts": [dict(h, labels=dict(h["labels"])) for h in values[INV]["hosts"]]}
     by = {h["name"]: h for h in inv["hosts"]}
     by["wrk-3"]["labels"].update({"kafka-broker": 4, "openbao": 4})
-    by["wrk-4"]["labels"].update({"kafka-broker": 5, "openbao": 5, "kg-shard": 4})
+    by["wrk-4"]["labels"].update({"kafka-broker": 5, "openbao": 5, "kg-shard-4": True})
     return {
         INV: inv,
         "agent-os:data": {
@@ -43,7 +43,7 @@ def test_plan_is_computed_from_config_counts() -> None:
     pinned = {p.service: p.labels() for p in stack_plan(cfg).placements if p.pinned}
     assert pinned["kafka-5"] == [("kafka-broker", "5")]
     assert pinned["bao-5"] == [("openbao", "5")]
-    assert pinned["kg-shard-4"] == [("kg-shard", "4")]
+    assert pinned["kg-shard-4"] == [("kg-shard-4", "true")]
 
 
 def test_stateful_members_are_pinned_by_label_and_stateless_spread(

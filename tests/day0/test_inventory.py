@@ -79,9 +79,9 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "missing shard label",
-        _with(_drop_label("wrk-3", "kg-shard")),
+        _with(_drop_label("wrk-3", "kg-shard-3")),
         "agent-os:inventory.hosts",
-        "label kg-shard=3",
+        "no host carries label kg-shard-3=true, which placement of kg-shard-3 requires",
     ),
     (
         "reserved label",

@@ -117,7 +117,7 @@ def test_rendered_scripts_are_check_first(enterprise: mockrun.Run) -> None:
     assert c["join-token-worker"]["create"].strip() == "docker swarm join-token -q worker"
     labels = c["node-labels-wrk-2"]
     assert "--label-add kafka-broker" not in labels["create"]  # wrk-2 has no broker
-    assert 'if ! has kg-shard || [ "$(get kg-shard)" != 2 ]' in labels["create"]
+    assert 'if ! has kg-shard-2 || [ "$(get kg-shard-2)" != true ]' in labels["create"]
     assert 'if [ "$#" -eq 0 ]; then echo "labels unchanged' in labels["create"]
     assert "--label-rm" in labels["delete"] and "--label-add" not in labels["delete"]
     check = c["swarm-check"]["create"]
@@ -143,7 +143,7 @@ def test_provision_off_checks_labels_of_the_existing_swarm(staging: mockrun.Run)
         "kafka-broker=1 (kafka-1)",
         "postgres=true (pg-age)",
         "openbao=1 (bao-1)",
-        "kg-shard=1 (kg-shard-1)",
+        "kg-shard-1=true (kg-shard-1)",
         "manager+portainer=true (portainer)",
     ):
         assert need in script, need

@@ -106,7 +106,7 @@ def test_shard_state_placement_and_hardening(n: int) -> None:
     assert [(m["source"], m["target"]) for m in volumes] == [
         (f"agent-os-kg-shard-{n}-data", "/var/lib/epistemic-graph/data")
     ]
-    assert ts["placement"]["constraints"] == [f"node.labels.kg-shard=={n}"]
+    assert ts["placement"]["constraints"] == [f"node.labels.kg-shard-{n}==true"]
     assert svc["mode"] == {"replicated": {"replicas": 1}}
     assert svc["updateConfig"]["order"] == "stop-first" == svc["rollbackConfig"]["order"]
     assert c["user"] == "10001:10001"
