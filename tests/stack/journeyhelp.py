@@ -18,7 +18,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -300,3 +300,113 @@ class Psql:
         done = self.run(db, sql)
         assert done.returncode == 0, f"psql as {self.user} on {db} failed:\n{done.stderr[-3000:]}"
         return [line.split("|") for line in done.stdout.splitlines() if line]
+
+
+# Runs with the app image's python inside a task container: one operation, its input as
+# JSON on stdin, its result as one JSON line on stdout.
+IN_APP = r"""
+import base64, hashlib, hmac, json, socket, struct, sys, urllib.error, urllib.parse, urllib.request
+
+req = json.load(sys.stdin)
+op = req["op"]
+
+
+def http(method, url, headers, body):
+    r = urllib.request.Request(url, data=body, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(r, timeout=30) as resp:
+            return resp.status, resp.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8", "replace")
+
+
+def rpc(secret, method, graph, params=None, rid=1):
+    msg = {"id": rid, "graph": graph, "method": method,
+           "auth_token": hmac.new(secret.encode(), str(rid).encode(), hashlib.sha256).hexdigest()}
+    if params:
+        msg["params"] = params
+    import msgpack
+    body = msgpack.packb(msg)
+    with socket.create_connection(tuple(req["engine"]), timeout=10) as s:
+        s.sendall(struct.pack(">I", len(body)) + body)
+        n = struct.unpack(">I", s.recv(4, socket.MSG_WAITALL))[0]
+        buf = b""
+        while len(buf) < n:
+            buf += s.recv(n - len(buf))
+    resp = msgpack.unpackb(buf, raw=False)
+    res = resp.get("result")
+    if isinstance(res, (bytes, bytearray)):
+        res = msgpack.unpackb(res, raw=False)
+    if resp.get("error"):
+        raise SystemExit(f"{method} on {graph}: {resp['error']}")
+    return res
+
+
+if op == "token":
+    form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": req["client_id"],
+                                   "client_secret": req["client_secret"]}).encode()
+    status, text = http("POST", req["url"], {"Content-Type": "application/x-www-form-urlencoded"}, form)
+    out = {"status": status, "token": json.loads(text).get("access_token") if status == 200 else None,
+           "body": "" if status == 200 else text[:500]}
+elif op == "http":
+    body = req.get("body")
+    status, text = http(req["method"], req["url"], req.get("headers", {}),
+                        None if body is None else json.dumps(body).encode())
+    out = {"status": status, "body": text}
+elif op == "produce":
+    from confluent_kafka import Producer
+    done = []
+    p = Producer({"bootstrap.servers": req["bootstrap"]})
+    p.produce(req["topic"], req["value"].encode(), key=req["key"].encode(), partition=req["partition"],
+              on_delivery=lambda err, m: done.append([str(err) if err else None, m.partition(), m.offset()]))
+    p.flush(30)
+    out = {"delivered": done}
+elif op == "nodes":
+    # Every node (id, props) of every graph on the engine whose id or props mention `needle`.
+    found = []
+    for g in rpc(req["secret"], "ListGraphs", "__commons__"):
+        for node_id, props in rpc(req["secret"], "GetNodes", g["name"]) or []:
+            if req["needle"] in str(node_id) or req["needle"] in json.dumps(props, default=str):
+                meta = props.get("metadata")
+                if isinstance(meta, str):
+                    try:
+                        props["metadata"] = json.loads(meta)
+                    except ValueError:
+                        try:
+                            props["metadata"] = json.loads(base64.b64decode(meta))
+                        except Exception:
+                            pass
+                found.append({"graph": g["name"], "id": node_id, "props": props})
+    out = {"nodes": found}
+else:
+    raise SystemExit(f"unknown op {op}")
+print(json.dumps(out, default=str))
+"""
+
+
+def sh(argv: list[str], stdin: str | None = None, timeout: float = 120) -> str:
+    """Run a command on this machine; its stdout, or an assertion naming it and its stderr."""
+    done = run(argv, stdin=stdin, timeout=timeout)
+    assert done.returncode == 0, f"{' '.join(argv[:6])} exited {done.returncode}:\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def in_app(payload: Mapping[str, Any], service: str = "agent-gateway") -> dict[str, Any]:
+    """One IN_APP operation in `service`'s task container (the app image: python, msgpack,
+    confluent_kafka; secrets travel on stdin)."""
+    out = sh(
+        ["docker", "exec", "-i", task_container(service), "python", "-c", IN_APP], stdin=json.dumps(payload)
+    )
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def wait(what: str, pred: Callable[[], bool], timeout: float, interval: float = 3.0) -> float:
+    """Wait until `pred` holds (bounded) and print how long it took."""
+    t0 = time.monotonic()
+    try:
+        stackhelp.wait_for(pred, timeout, interval)
+    except AssertionError as e:
+        raise AssertionError(f"{what}: {e}") from None
+    took = time.monotonic() - t0
+    report(f"[time] {what}: {took:.1f} s")
+    return took

@@ -16,14 +16,12 @@ session fixture attaches to a live deployment (tests/stack/conftest.py)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from functools import cached_property
 from typing import Any
 
 import pytest
@@ -31,11 +29,12 @@ import pytest
 from components.core.lgtm_config import core_rules
 from components.plan import stack_plan
 from tests.stack import stackhelp
+from tests.stack.journeyhelp import Stack, in_app, journey, sh, wait
+from tests.stack.journeyhelp import task_container as container
 from tools import mockrun
 
 pytestmark = pytest.mark.journeys
 
-SECRET_SIG = "4dabf18193072939515e22adb298388d"  # how the state marks a secret value
 KAFKA = "kafka-1"
 KAFKA_BIN = "/opt/kafka/bin"
 TOPIC = "kg_tasks"
@@ -44,110 +43,12 @@ WORKER = "kg-ingest-worker"
 GATEWAY = "agent-gateway"  # app image: python, confluent_kafka, msgpack; on every overlay
 SHARD = "kg-shard-1"
 SHARD_ENDPOINT = ("kg-shard-1", 9101)
+SHARD_URL = "tcp://kg-shard-1:9101"
 KEYCLOAK_TOKEN = "http://keycloak:8080/realms/agents/protocol/openid-connect/token"
 FLEET_EVENTS = "http://agent-gateway:9000/api/fleet/events"
 SHARDS_STATUS = "http://agent-gateway:9000/api/dashboard/daemon/shards"
 PROMETHEUS = "http://127.0.0.1:9090"
 ALERTMANAGER = "http://127.0.0.1:9093"
-
-# Runs with the app image's python inside a task container: one operation, its input as
-# JSON on stdin, its result as one JSON line on stdout.
-IN_APP = r"""
-import base64, hashlib, hmac, json, socket, struct, sys, urllib.error, urllib.parse, urllib.request
-
-req = json.load(sys.stdin)
-op = req["op"]
-
-
-def http(method, url, headers, body):
-    r = urllib.request.Request(url, data=body, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(r, timeout=30) as resp:
-            return resp.status, resp.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode("utf-8", "replace")
-
-
-def rpc(secret, method, graph, params=None, rid=1):
-    msg = {"id": rid, "graph": graph, "method": method,
-           "auth_token": hmac.new(secret.encode(), str(rid).encode(), hashlib.sha256).hexdigest()}
-    if params:
-        msg["params"] = params
-    import msgpack
-    body = msgpack.packb(msg)
-    with socket.create_connection(tuple(req["engine"]), timeout=10) as s:
-        s.sendall(struct.pack(">I", len(body)) + body)
-        n = struct.unpack(">I", s.recv(4, socket.MSG_WAITALL))[0]
-        buf = b""
-        while len(buf) < n:
-            buf += s.recv(n - len(buf))
-    resp = msgpack.unpackb(buf, raw=False)
-    res = resp.get("result")
-    if isinstance(res, (bytes, bytearray)):
-        res = msgpack.unpackb(res, raw=False)
-    if resp.get("error"):
-        raise SystemExit(f"{method} on {graph}: {resp['error']}")
-    return res
-
-
-if op == "token":
-    form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": req["client_id"],
-                                   "client_secret": req["client_secret"]}).encode()
-    status, text = http("POST", req["url"], {"Content-Type": "application/x-www-form-urlencoded"}, form)
-    out = {"status": status, "token": json.loads(text).get("access_token") if status == 200 else None,
-           "body": "" if status == 200 else text[:500]}
-elif op == "http":
-    body = req.get("body")
-    status, text = http(req["method"], req["url"], req.get("headers", {}),
-                        None if body is None else json.dumps(body).encode())
-    out = {"status": status, "body": text}
-elif op == "produce":
-    from confluent_kafka import Producer
-    done = []
-    p = Producer({"bootstrap.servers": req["bootstrap"]})
-    p.produce(req["topic"], req["value"].encode(), key=req["key"].encode(), partition=req["partition"],
-              on_delivery=lambda err, m: done.append([str(err) if err else None, m.partition(), m.offset()]))
-    p.flush(30)
-    out = {"delivered": done}
-elif op == "nodes":
-    # Every node (id, props) of every graph on the engine whose id or props mention `needle`.
-    found = []
-    for g in rpc(req["secret"], "ListGraphs", "__commons__"):
-        for node_id, props in rpc(req["secret"], "GetNodes", g["name"]) or []:
-            if req["needle"] in str(node_id) or req["needle"] in json.dumps(props, default=str):
-                meta = props.get("metadata")
-                if isinstance(meta, str):
-                    try:
-                        props["metadata"] = json.loads(meta)
-                    except ValueError:
-                        try:
-                            props["metadata"] = json.loads(base64.b64decode(meta))
-                        except Exception:
-                            pass
-                found.append({"graph": g["name"], "id": node_id, "props": props})
-    out = {"nodes": found}
-else:
-    raise SystemExit(f"unknown op {op}")
-print(json.dumps(out, default=str))
-"""
-
-
-def sh(argv: list[str], stdin: str | None = None, timeout: float = 120) -> str:
-    done = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
-    assert done.returncode == 0, f"{' '.join(argv[:6])} exited {done.returncode}:\n{done.stderr[-3000:]}"
-    return done.stdout
-
-
-def container(service: str) -> str:
-    ids = stackhelp.task_containers(service)
-    assert ids, f"no running task container of {service}"
-    return ids[0]
-
-
-def in_app(payload: Mapping[str, Any], service: str = GATEWAY) -> dict[str, Any]:
-    """One IN_APP operation in `service`'s task container (secrets travel on stdin)."""
-    out = sh(["docker", "exec", "-i", container(service), "python", "-c", IN_APP], stdin=json.dumps(payload))
-    return json.loads(out.strip().splitlines()[-1])
 
 
 def wget_json(service: str, url: str) -> Any:
@@ -155,74 +56,30 @@ def wget_json(service: str, url: str) -> Any:
     return json.loads(sh(["docker", "exec", container(service), "wget", "-qO-", url], timeout=60))
 
 
-def wait(what: str, pred: Callable[[], bool], timeout: float, interval: float = 3.0) -> float:
-    t0 = time.monotonic()
-    try:
-        stackhelp.wait_for(pred, timeout, interval)
-    except AssertionError as e:
-        raise AssertionError(f"{what}: {e}") from None
-    took = time.monotonic() - t0
-    stackhelp.report(f"[time] {what}: {took:.1f} s")
-    return took
-
-
-@contextlib.contextmanager
-def journey(name: str) -> Iterator[None]:
-    t0 = time.monotonic()
-    try:
-        yield
-    finally:
-        stackhelp.report(f"[time] journey {name}: {time.monotonic() - t0:.1f} s")
-
-
-class Secrets:
-    """The operator's view of the stack's generated secrets (state, `--show-secrets`)."""
-
-    def __init__(self, dep: stackhelp.Deployment) -> None:
-        self.dep = dep
-
-    @cached_property
-    def _resources(self) -> list[dict[str, Any]]:
-        state = json.loads(self.dep.pulumi("stack", "export", "--show-secrets").stdout)
-        return list(state["deployment"]["resources"])
-
-    def password(self, name: str) -> str:
-        found = [
-            r
-            for r in self._resources
-            if r["type"] == "random:index/randomPassword:RandomPassword" and r["urn"].endswith(f"::{name}")
-        ]
-        assert len(found) == 1, f"{len(found)} RandomPassword {name!r} in the state"
-        value = found[0]["outputs"]["result"]
-        if isinstance(value, dict) and SECRET_SIG in value:
-            value = json.loads(str(value["plaintext"]))
-        return str(value)
-
-
 @pytest.fixture(scope="module")
-def secrets(staging: stackhelp.Deployment) -> Secrets:
-    return Secrets(staging)
+def secrets(staging: stackhelp.Deployment) -> Stack:
+    return Stack(staging)
 
 
-def token(secrets: Secrets, client_id: str, secret_name: str) -> str:
+def token(secrets: Stack, client_id: str, secret_name: str) -> str:
     got = in_app(
         {
             "op": "token",
             "url": KEYCLOAK_TOKEN,
             "client_id": client_id,
-            "client_secret": secrets.password(secret_name),
+            "client_secret": secrets.random_password(secret_name),
         }
     )
     assert got["status"] == 200 and got["token"], f"token for {client_id}: {got}"
     return str(got["token"])
 
 
-def engine_nodes(secrets: Secrets, needle: str) -> list[dict[str, Any]]:
+def engine_nodes(secrets: Stack, needle: str) -> list[dict[str, Any]]:
     got = in_app(
         {
             "op": "nodes",
             "engine": list(SHARD_ENDPOINT),
-            "secret": secrets.password("graphServiceAuthSecret"),
+            "secret": secrets.random_password("graphServiceAuthSecret"),
             "needle": needle,
         }
     )
@@ -283,7 +140,7 @@ def owner_ip(row: Mapping[str, str]) -> str:
     return row.get("host", "-").lstrip("/")
 
 
-def test_d_kafka_task_is_consumed_by_the_ingest_worker(secrets: Secrets) -> None:
+def test_d_kafka_task_is_consumed_by_the_ingest_worker(secrets: Stack) -> None:
     with journey("d"):
         worker = container(WORKER)
         worker_ips = container_ips(worker)
@@ -427,7 +284,7 @@ def shard_healthy() -> bool:
     return "(healthy)" in sh(["docker", "ps", "--filter", f"id={ids[0]}", "--format", "{{.Status}}"])
 
 
-def test_g_shard_alert_reaches_fleet_events(staging: stackhelp.Deployment, secrets: Secrets) -> None:
+def test_g_shard_alert_reaches_fleet_events(staging: stackhelp.Deployment, secrets: Stack) -> None:
     with journey("g"):
         # The program's shard alerts and their `for:`, as Prometheus loaded them.
         want = program_rules()
@@ -445,7 +302,7 @@ def test_g_shard_alert_reaches_fleet_events(staging: stackhelp.Deployment, secre
 
         # The webhook: a valid JWT alone is refused, the JWT plus the token header accepted.
         am_token = token(secrets, "alertmanager", "alertmanagerClientSecret")
-        events_token = secrets.password("fleetEventsToken")
+        events_token = secrets.random_password("fleetEventsToken")
         probe_id = uuid.uuid4().hex[:12]
         body = {
             "receiver": "fleet-events",
@@ -514,7 +371,8 @@ def test_g_shard_alert_reaches_fleet_events(staging: stackhelp.Deployment, secre
                 got = in_app(shards_get)
                 seen["shards"] = got
                 eps = json.loads(got["body"]).get("endpoints", []) if got["status"] == 200 else []
-                return bool(eps) and not any(e.get("reachable") for e in eps)
+                mine = [e for e in eps if e.get("endpoint") == SHARD_URL]
+                return bool(mine) and not any(e.get("reachable") for e in mine)
 
             wait("g: the gateway's shard view says unreachable", probed_down, 30)
             print(f"[g] /api/dashboard/daemon/shards: {seen['shards']['body']}; gauge: {gateway_gauge()}")
