@@ -1,15 +1,69 @@
-"""Shared fixtures: whole-program runs under mocks, cached per (stack, preview)."""
+"""Shared fixtures: whole-program runs under mocks, cached per (stack, preview). And how a
+parallel run (`./dev test` uses pytest-xdist, 2 workers) is laid out: the whole-stack suite
+(tests/stack, one deployment per session) stays on one worker, and the figures its worker
+prints (times, the critical path) reach the run's log in the terminal summary."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tools import mockrun
+from verify import engine
 
 STACKS = ("staging", "enterprise")
+FIGURES = "AGENT_OS_FIGURES"  # tests/stack/stackhelp.report appends here on an xdist worker
+STACK_SUITE = Path(__file__).parent / "stack"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return
+    # The controller.
+    if FIGURES not in os.environ:
+        fd, path = tempfile.mkstemp(prefix="agent-os-figures-", suffix=".log")
+        os.close(fd)
+        os.environ[FIGURES] = path  # the workers start after this and inherit it
+    if getattr(config.option, "numprocesses", None):
+        # With workers, the controller starts the Docker Engine when none runs (CI's fresh
+        # machine) and stops it when it exits, after every worker: a worker that started it
+        # would stop it under the other one. Without an engine the tests that need one say so.
+        with contextlib.suppress(engine.EngineUnavailableError):
+            engine.start_engine()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Work units for `--dist loadgroup --no-loadscope-reorder`: the whole-stack suite is one
+    unit and comes first (it is the longest: one worker starts it at once), every other
+    module is a unit of its own (its module fixtures, such as a provider test's server,
+    start once)."""
+    stack = [i for i in items if STACK_SUITE in i.path.parents]
+    rest = [i for i in items if STACK_SUITE not in i.path.parents]
+    for item in stack:
+        item.add_marker(pytest.mark.xdist_group("stack"))
+    for item in rest:
+        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+    items[:] = stack + rest
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    path = os.environ.get(FIGURES)
+    if hasattr(config, "workerinput") or not path or not Path(path).is_file():
+        return
+    lines = Path(path).read_text().splitlines()
+    Path(path).unlink()
+    if lines:
+        terminalreporter.section("figures (tests/stack)")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 _cache: dict[tuple[str, bool], mockrun.Run] = {}
 
 

@@ -48,8 +48,14 @@ def set_terminal_writer(write: Callable[[str], None]) -> None:
 
 def report(line: str) -> None:
     """A figure the tests print for the run's log (times, the critical path): through
-    pytest's terminal writer, past its output capture, so CI shows it for passing tests."""
-    if _WRITE:
+    pytest's terminal writer, past its output capture, so CI shows it for passing tests; on
+    an xdist worker (no terminal) into the run's figures file, which the controller prints in
+    its summary (tests/conftest.py)."""
+    figures = os.environ.get("AGENT_OS_FIGURES")
+    if figures and os.environ.get("PYTEST_XDIST_WORKER"):
+        with open(figures, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+    elif _WRITE:
         _WRITE[0](line)
     else:
         print(line, flush=True)
