@@ -6,7 +6,8 @@ Pure-Python re-implementation of the HRW-era router described in
 delegating to ``epistemic_graph/pool.py`` ``ShardRouter``):
 
 * :func:`tenant_graph_name` derives the per-tenant graph name;
-* :func:`routing_key` picks the key that is hashed;
+* :func:`routing_key` picks the key that is hashed (with the engine client's default
+  affinity groups: the ingest lanes route with ``__commons__``);
 * :func:`choose_shard` / :class:`Router` pick the endpoint with the highest
   ``MD5(endpoint + "-" + key)`` read as an unsigned 128-bit big-endian integer.
 """
@@ -19,8 +20,10 @@ from collections.abc import Iterable, Sequence
 from typing import Final, Protocol, Self
 
 __all__ = [
+    "AFFINITY_ANCHOR",
     "DEFAULT_GRAPH",
     "Router",
+    "anchor_for",
     "choose_shard",
     "hrw_score",
     "routing_key",
@@ -29,6 +32,14 @@ __all__ = [
 
 #: ``KG_DEFAULT_GRAPH`` default at HEAD (docs say ``__bus__``; see platform.md §15).
 DEFAULT_GRAPH: Final = "__commons__"
+
+# The engine client's default affinity groups (epistemic_graph/pool.py, AffinityRegistry):
+# `__ingest__` and every `__ingest_<lane>` graph route by the key `__commons__` (literally,
+# whatever the base graph), so a union read over the lanes and commons stays on one shard.
+# The app's GRAPH_AFFINITY_GROUPS can extend the map; the program sets none.
+AFFINITY_ANCHOR: Final = "__commons__"
+_AFFINITY_EXACT: Final = frozenset({"__ingest__"})
+_AFFINITY_PREFIX: Final = "__ingest_"
 
 # Each run of characters outside [A-Za-z0-9_.-] collapses to a single "_".
 _SLUG_INVALID_RUN: Final = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -60,6 +71,13 @@ def tenant_graph_name(tenant: str | None, base: str) -> str:
     return f"tenant__{slug}__{base}"
 
 
+def anchor_for(graph: str) -> str:
+    """The key HRW hashes for an explicit graph: its affinity anchor, else itself."""
+    if graph in _AFFINITY_EXACT or graph.startswith(_AFFINITY_PREFIX):
+        return AFFINITY_ANCHOR
+    return graph
+
+
 def routing_key(
     graph: str | None,
     tenant: str | None,
@@ -67,13 +85,14 @@ def routing_key(
 ) -> str:
     """Return the key that HRW hashes for a request.
 
-    1. A non-empty ``graph`` other than ``default`` is used verbatim.
+    1. A non-empty ``graph`` other than ``default``: its affinity anchor (the ingest lanes:
+       ``__commons__``), else the name verbatim.
     2. Otherwise, if there is a (non-empty) tenant, use
        ``tenant_graph_name(tenant, default)``.
     3. Otherwise use ``graph`` if given, else ``default``.
     """
     if graph and graph != default:
-        return graph
+        return anchor_for(graph)
     if tenant:
         return tenant_graph_name(tenant, default)
     return graph or default

@@ -210,3 +210,17 @@ def test_router_is_deterministic_across_instances() -> None:
     first = [Router(LOCAL).route(k) for k in keys]
     second = [Router(list(LOCAL)).route(k) for k in keys]
     assert first == second
+
+
+def test_ingest_lanes_route_with_the_commons_graph() -> None:
+    """The engine client's affinity groups (epistemic_graph/pool.py `AffinityRegistry`,
+    default map): `__ingest__` and every `__ingest_<lane>` graph route by the key
+    `__commons__`, so a union read over the lanes and commons stays on one shard."""
+    assert routing_key("__ingest__", None) == "__commons__"
+    assert routing_key("__ingest_news__", None) == "__commons__"
+    assert routing_key("__ingest_news__", "acme") == "__commons__"
+    # The anchor is the literal `__commons__`, whatever the deployment's base graph.
+    assert routing_key("__ingest_x__", None, default="__bus__") == "__commons__"
+    # Only the prefix `__ingest_` anchors; other names route by themselves.
+    assert routing_key("__ingestion__", None) == "__ingestion__"
+    assert routing_key("my__ingest_graph", None) == "my__ingest_graph"
