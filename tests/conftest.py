@@ -38,6 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
             engine.start_engine()
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups into the node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Work units for `--dist loadgroup --no-loadscope-reorder`: the whole-stack suite is one
     unit and comes first (it is the longest: one worker starts it at once), every other
