@@ -273,6 +273,12 @@ class KeycloakRealm(pulumi.ComponentResource):
             display_name="agent-utilities",
             ssl_required="external",
             access_token_lifespan="5m",
+            # Keycloak leaves brute-force detection off: on, with the provider's documented
+            # defaults (a growing wait after 30 failures, reset after 12 h; two failures
+            # within 1 s wait 60 s).
+            security_defenses=keycloak.RealmSecurityDefensesArgs(
+                brute_force_detection=keycloak.RealmSecurityDefensesBruteForceDetectionArgs()
+            ),
             opts=opts,
         )
         rid = self.realm.id

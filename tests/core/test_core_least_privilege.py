@@ -178,3 +178,11 @@ def test_cadvisor_binds_only_the_docker_socket_of_var_run_and_all_read_only(stac
     # has none, so Swarm refused every cAdvisor task ("bind source path does not exist").
     assert cs["capDrops"] == ["ALL"] and not cs.get("capAdds")
     assert "--docker_only=true" in cs["args"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_realm_locks_out_password_guessing(stack: str) -> None:
+    """Keycloak leaves brute-force detection off unless a realm turns it on: the realm the
+    users sign in to (and the service accounts' token endpoint) must have it."""
+    realm = evaluate(stack).one("keycloak:index/realm:Realm", "realm-agents").inputs
+    assert "bruteForceDetection" in (realm.get("securityDefenses") or {}), realm

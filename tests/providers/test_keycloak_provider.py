@@ -63,6 +63,9 @@ opts = pulumi.ResourceOptions(provider=provider)
 realm = keycloak.Realm(
     "realm", realm="pvk", enabled=True, display_name="pvk test", ssl_required="external",
     access_token_lifespan="5m", opts=opts,
+    security_defenses=keycloak.RealmSecurityDefensesArgs(
+        brute_force_detection=keycloak.RealmSecurityDefensesBruteForceDetectionArgs(max_login_failures=5),
+    ),
 )
 rid = realm.id
 read = keycloak.Role("role-read", realm_id=rid, name="kg:read", opts=opts)
@@ -329,6 +332,11 @@ def test_lifecycle(server: Keycloak, ws: Workspace) -> None:
         "external",
         300,
     )
+    assert (realm["bruteForceProtected"], realm["failureFactor"], realm["maxFailureWaitSeconds"]) == (
+        True,
+        5,
+        900,
+    )
 
     roles = {r["name"]: r for r in server.admin(f"/{REALM}/roles")}
     ids = outs["roleIds"]
@@ -502,3 +510,31 @@ def test_defaults_and_diffs_follow_the_upstream() -> None:
         "1h30m0s",
     ]
     assert [kc.duration_seconds(s) for s in ("5m", "1h30m", "1.5h", "300s", "0")] == [300, 5400, 5400, 300, 0]
+
+
+def test_brute_force_detection_maps_as_the_upstream_does() -> None:
+    realm = kc.KeycloakProvider("6.14.1").resources["keycloak:index/realm:Realm"]
+    assert isinstance(realm, kc.Realm)
+    checked = realm.check(
+        {}, {"realm": "r", "securityDefenses": {"bruteForceDetection": {"maxLoginFailures": 5}}}
+    )
+    bfd = checked["securityDefenses"]["bruteForceDetection"]
+    # The upstream schema's defaults fill what the program leaves out.
+    assert bfd == {
+        "permanentLockout": False,
+        "maxLoginFailures": 5,
+        "waitIncrementSeconds": 60,
+        "quickLoginCheckMilliSeconds": 1000,
+        "minimumQuickLoginWaitSeconds": 60,
+        "maxFailureWaitSeconds": 900,
+        "failureResetTimeSeconds": 43200,
+    }
+    rep = realm.rep(checked)
+    assert (rep["bruteForceProtected"], rep["failureFactor"], rep["maxDeltaTimeSeconds"]) == (True, 5, 43200)
+    assert realm.rep({"realm": "r"})["bruteForceProtected"] is False  # no block: off
+    with pytest.raises(ProviderError, match=r"securityDefenses\.headers not implemented"):
+        realm.check({}, {"realm": "r", "securityDefenses": {"headers": {"xFrameOptions": "DENY"}}})
+    with pytest.raises(ProviderError, match="bruteForceStrategy not"):
+        realm.check(
+            {}, {"realm": "r", "securityDefenses": {"bruteForceDetection": {"bruteForceStrategy": "x"}}}
+        )

@@ -404,21 +404,61 @@ def realm_path(props: Mapping[str, Any]) -> str:
 # -- keycloak_realm ------------------------------------------------------------------------
 
 
+# securityDefenses.bruteForceDetection: the upstream's property -> Keycloak's realm field, and
+# the upstream defaults (resource_keycloak_realm.go: schema defaults, which are also what
+# setDefaultSecuritySettingsBruteForceDetection writes when the block is absent).
+BRUTE_FORCE_FIELDS: dict[str, tuple[str, Any]] = {
+    "permanentLockout": ("permanentLockout", False),
+    "maxLoginFailures": ("failureFactor", 30),
+    "waitIncrementSeconds": ("waitIncrementSeconds", 60),
+    "quickLoginCheckMilliSeconds": ("quickLoginCheckMilliSeconds", 1000),
+    "minimumQuickLoginWaitSeconds": ("minimumQuickLoginWaitSeconds", 60),
+    "maxFailureWaitSeconds": ("maxFailureWaitSeconds", 900),
+    "failureResetTimeSeconds": ("maxDeltaTimeSeconds", 43200),
+}
+
+
 class Realm(KcResource):
     """id = realm name. `realm` is ForceNew; enabled defaults true, sslRequired "external";
     accessTokenLifespan is a Go duration (Keycloak keeps seconds; state reads "5m0s");
-    displayName is suppressDiffWhenNotInConfig."""
+    displayName is suppressDiffWhenNotInConfig. securityDefenses: only its
+    bruteForceDetection block (headers are not implemented); present -> bruteForceProtected
+    with its values (upstream defaults filled in), absent -> off with the defaults; read back
+    only when the config has the block (upstream: Optional+Computed)."""
 
     type_token = "keycloak:index/realm:Realm"
     replace_on: ClassVar[frozenset[str]] = frozenset({"realm"})
     supported: ClassVar[frozenset[str]] = frozenset(
-        {"realm", "enabled", "displayName", "sslRequired", "accessTokenLifespan"}
+        {"realm", "enabled", "displayName", "sslRequired", "accessTokenLifespan", "securityDefenses"}
     )
     required: ClassVar[tuple[str, ...]] = ("realm",)
     defaults: ClassVar[dict[str, Any]] = {"enabled": True, "sslRequired": "external"}
     durations: ClassVar[frozenset[str]] = frozenset({"accessTokenLifespan"})
     suppress_absent: ClassVar[frozenset[str]] = frozenset({"displayName"})
     computed: ClassVar[tuple[str, ...]] = ("internalId", "accessTokenLifespan", "displayName")
+
+    def validate(self, inputs: dict[str, Any]) -> None:
+        defenses = inputs.get("securityDefenses")
+        if defenses is None or is_unknown(defenses):
+            return
+        extra = sorted(set(defenses) - {"bruteForceDetection"})
+        if extra:
+            raise ProviderError(
+                f"{self.type_token}: securityDefenses.{', '.join(extra)} not implemented by "
+                "verify/providers/keycloak.py (it implements securityDefenses.bruteForceDetection)"
+            )
+        bfd = defenses.get("bruteForceDetection")
+        if bfd is None:
+            return
+        extra = sorted(set(bfd) - set(BRUTE_FORCE_FIELDS))
+        if extra:
+            raise ProviderError(
+                f"{self.type_token}: securityDefenses.bruteForceDetection.{', '.join(extra)} not "
+                f"implemented by verify/providers/keycloak.py (it implements {', '.join(BRUTE_FORCE_FIELDS)})"
+            )
+        # The upstream's schema defaults, as the bridge fills them in at check.
+        filled = {k: bfd.get(k, d) for k, (_, d) in BRUTE_FORCE_FIELDS.items()}
+        inputs["securityDefenses"] = {**defenses, "bruteForceDetection": filled}
 
     def rep(self, inputs: dict[str, Any]) -> dict[str, Any]:
         rep: dict[str, Any] = {
@@ -430,6 +470,10 @@ class Realm(KcResource):
             rep["displayName"] = inputs["displayName"]
         if inputs.get("accessTokenLifespan"):
             rep["accessTokenLifespan"] = duration_seconds(str(inputs["accessTokenLifespan"]))
+        bfd = (inputs.get("securityDefenses") or {}).get("bruteForceDetection")
+        rep["bruteForceProtected"] = bfd is not None
+        for prop, (field, default) in BRUTE_FORCE_FIELDS.items():
+            rep[field] = (bfd or {}).get(prop, default)
         return rep
 
     def make(self, inputs: dict[str, Any]) -> str:
@@ -441,7 +485,7 @@ class Realm(KcResource):
             rep = self.api.get(f"/realms/{seg(id_)}")
         except NotFoundError:
             return None
-        return {
+        out: dict[str, Any] = {
             "realm": rep["realm"],
             "internalId": rep.get("id", ""),
             "enabled": bool(rep.get("enabled", False)),
@@ -449,6 +493,13 @@ class Realm(KcResource):
             "sslRequired": rep.get("sslRequired", ""),
             "accessTokenLifespan": duration_string(int(rep.get("accessTokenLifespan") or 0)),
         }
+        if "securityDefenses" in props:  # read back only what the config manages
+            out["securityDefenses"] = (
+                {"bruteForceDetection": {p: rep.get(f, d) for p, (f, d) in BRUTE_FORCE_FIELDS.items()}}
+                if rep.get("bruteForceProtected")
+                else {}
+            )
+        return out
 
     def change(
         self, id_: str, old_inputs: dict[str, Any], state: dict[str, Any], news: dict[str, Any]
