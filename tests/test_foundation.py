@@ -132,7 +132,7 @@ def test_kafka_brokers_advertise_their_own_stable_name(enterprise: mockrun.Run) 
         assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
 
 
-@pytest.mark.parametrize(("stack", "rf", "kg_parts"), [("staging", 1, 3), ("enterprise", 3, 6)])
+@pytest.mark.parametrize(("stack", "rf", "kg_parts"), [("staging", 1, 6), ("enterprise", 3, 6)])
 def test_topics_with_partitions_from_config_and_rf_min_3_brokers(stack: str, rf: int, kg_parts: int) -> None:
     run = evaluate(stack)
     topics_cfg = run.one("docker:index/serviceConfig:ServiceConfig", "kafka-topics")

@@ -117,6 +117,7 @@ PROGRAM_ENV: frozenset[str] = frozenset(
         "TRANSPORT",
         "KG_DAEMON_ROLE",
         "GATEWAY_WORKERS",
+        "KG_INGESTION_WORKERS",
         "AGENT_UTILITIES_CONFIG_DIR",
         "AGENT_UTILITIES_DATA_DIR",
         "WORKSPACE_PATH",

@@ -198,6 +198,10 @@ class FleetConfig(ConfigModel):
     # The single KG host daemon: pinned by node.labels.<label>==true, data volume there.
     kg_daemon_node_label: NodeLabel = "kg-daemon"
     kg_daemon_resources: Resources = Resources(memory="2g", cpus=1.0)
+    # The kg-daemon's in-process kg-ingest consumer pool (KG_INGESTION_WORKERS): explicit,
+    # not autosized by the node's cores and memory, so agent-os:data.kafka.partitions.kgTasks
+    # can be checked to cover it plus the worker fleet (a consumer past the count gets none).
+    kg_daemon_ingest_workers: Annotated[int, Field(ge=1, le=64)] = 1
     graph_os_replicas: Annotated[int, Field(ge=1, le=20)] = 1
     graph_os_resources: Resources = Resources(memory="1g", cpus=1.0)
     ingest_workers: WorkerFleet = WorkerFleet()

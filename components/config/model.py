@@ -458,3 +458,32 @@ def validate(
     if found := _unique([*problems, *fields, *later]):
         raise ConfigError.of(found)
     return cfg
+
+
+# The app autosizes a worker's consumer threads (`--workers` unset) to at least this many.
+APP_MIN_INGEST_WORKERS = 2
+
+
+def idle_kg_ingest_consumers(c: StackConfig) -> str | None:
+    """A warning when group kg-ingest has more consumers than kg_tasks has partitions: Kafka
+    gives each partition to one consumer, the rest idle, and nothing says which (seen: the
+    worker fleet got none while the kg-daemon's pool held all 3). Not an error: the capacity
+    model (platform.md §13) sizes workers past the partitions on purpose."""
+    if c.app.task_queue_backend is not QueueBackend.KAFKA or not c.integrations.kafka:
+        return None
+    sizing = c.sizing()
+    partitions = sizing.partitions_for(c.data.kafka).kg_tasks
+    w = c.fleet.ingest_workers
+    replicas = sizing.workers_for(w.replicas)
+    per = w.processes or APP_MIN_INGEST_WORKERS
+    consumers = replicas * per + c.fleet.kg_daemon_ingest_workers
+    if partitions >= consumers:
+        return None
+    return (
+        f"agent-os:data.kafka.partitions.kgTasks: {partitions} partitions for {consumers} kg-ingest "
+        f"consumers ({replicas} kg-ingest-worker replica(s) x {per} threads"
+        f"{'' if w.processes else ' (autosized: at least 2)'} + the kg-daemon's "
+        f"{c.fleet.kg_daemon_ingest_workers}): Kafka gives each partition to one consumer, so "
+        f"{consumers - partitions} idle, possibly the whole worker fleet; raise the partitions to "
+        f"{consumers} to give each one"
+    )

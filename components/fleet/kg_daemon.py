@@ -59,6 +59,8 @@ def kg_daemon(
             "KG_DAEMON_ROLE": ROLE,
             # One worker: a second in-process host would hit the lock (KGHostAlreadyRunning).
             "GATEWAY_WORKERS": "1",
+            # Its kg-ingest consumer pool, sized by config (else by the node's cores/memory).
+            "KG_INGESTION_WORKERS": str(f.kg_daemon_ingest_workers),
             **data_env(HOST_DATA_DIR),
             **cfg.app.extra_env,
             **autonomy_env(a, prometheus_url),

@@ -19,6 +19,7 @@ import pulumi_docker as docker
 from shards.deploy import ShardsOutputs
 
 from ..config import CREDENTIALS_KEY, NAMESPACE, StackConfig
+from ..config.model import idle_kg_ingest_consumers
 from ..core.outputs import CoreOutputs
 from ..data.layer import DataOutputs
 from ..data.postgres import tenant_rls
@@ -105,6 +106,8 @@ class FleetLayer(pulumi.ComponentResource):
             pulumi.log.warn(
                 "fleet: OpenBao is off: no secrets_vault_url; the app keeps its engine secrets backend"
             )
+        if idle := idle_kg_ingest_consumers(cfg):
+            pulumi.log.warn(f"fleet: {idle}")
         try:
             tier = plan_tier(cfg, plan, data, core, shards)
         except TierError as e:

@@ -10,8 +10,9 @@ import pytest
 from pydantic import ValidationError
 
 from components.config import ConfigError, StackConfig, parse
-from components.config.model import field_problem, validate
+from components.config.model import field_problem, idle_kg_ingest_consumers, validate
 from components.config.secrets import SECRET_KEYS
+from tools import mockrun
 
 CERT = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n"
 
@@ -199,3 +200,30 @@ GOOD: list[dict[str, Any]] = [
 @pytest.mark.parametrize("raw", GOOD, ids=[next(iter(g)) + str(i) for i, g in enumerate(GOOD)])
 def test_valid_values_stay_valid(raw: dict[str, Any]) -> None:
     check(raw)
+
+
+def test_more_kg_ingest_consumers_than_kg_tasks_partitions_is_named() -> None:
+    """Kafka gives each partition to one consumer of a group: past the partition count a
+    consumer gets none (seen: the worker fleet starved while the kg-daemon's pool held all 3).
+    A warning, not an error: the capacity model sizes workers past the partitions on purpose."""
+    fleet = {"ingestWorkers": {"replicas": 2, "processes": 2}, "kgDaemonIngestWorkers": 1}
+    idle = idle_kg_ingest_consumers(
+        check({"data": {"kafka": {"partitions": {"kgTasks": 4}}}, "fleet": fleet})
+    )
+    assert idle is not None and idle.startswith("agent-os:data.kafka.partitions.kgTasks: ")
+    assert "4 partitions for 5 kg-ingest consumers" in idle and "so 1 idle" in idle, idle
+    assert (
+        idle_kg_ingest_consumers(check({"data": {"kafka": {"partitions": {"kgTasks": 5}}}, "fleet": fleet}))
+        is None
+    )
+    # Autosized threads count as the app's floor of 2 per replica.
+    fleet = {"ingestWorkers": {"replicas": 3}, "kgDaemonIngestWorkers": 1}
+    idle = idle_kg_ingest_consumers(
+        check({"data": {"kafka": {"partitions": {"kgTasks": 6}}}, "fleet": fleet})
+    )
+    assert idle is not None and "6 partitions for 7 kg-ingest consumers" in idle, idle
+
+
+def test_the_stacks_give_every_kg_ingest_consumer_a_partition() -> None:
+    for stack in ("staging", "enterprise"):
+        assert idle_kg_ingest_consumers(mockrun.stack_model(stack)) is None, stack

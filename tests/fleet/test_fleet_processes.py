@@ -55,6 +55,8 @@ def test_exactly_one_kg_host_daemon(stack: str) -> None:
     assert mounts["/var/lib/agent-utilities"]["type"] == "volume"
     env = container(run, "kg-daemon")["env"]
     assert env["AGENT_UTILITIES_DATA_DIR"] == "/var/lib/agent-utilities" and env["GATEWAY_WORKERS"] == "1"
+    # Its kg-ingest pool by config, not by the node's cores and memory (the app's autosize).
+    assert env["KG_INGESTION_WORKERS"] == "1"
     for name in APP[2:]:
         assert container(run, name)["env"]["KG_DAEMON_ROLE"] == "client", name
 
