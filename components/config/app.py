@@ -122,6 +122,7 @@ PROGRAM_ENV: frozenset[str] = frozenset(
         "AGENT_UTILITIES_DATA_DIR",
         "WORKSPACE_PATH",
         "AGENT_WORKSPACE",
+        "HOME",
         "SECRETS_TO_ENV",
         "FLEET_RECONCILER",
         "FLEET_RECONCILER_INTERVAL",

@@ -48,12 +48,19 @@ HOST_DATA_DIR = "/var/lib/agent-utilities"
 
 
 def data_env(data_dir: str) -> dict[str, str]:
-    """Where a process keeps its data, and its agent workspace under it: the server
+    """Where a process keeps its data (its HOME too), and its agent workspace under it: the server
     scaffolds the workspace at start (0.52.0 core/workspace.py, WORKSPACE_PATH, else its
     own package directory) and its session store makes one too (core/sessions.py,
     AGENT_WORKSPACE, else ./workspace); the root filesystem is read-only."""
     workspace = f"{data_dir}/workspace"
-    return {"AGENT_UTILITIES_DATA_DIR": data_dir, "WORKSPACE_PATH": workspace, "AGENT_WORKSPACE": workspace}
+    # HOME as well: the app writes ~/.agents (its governance loop), whatever HOME the image
+    # sets (the test image's /home/app is on the read-only root: EROFS).
+    return {
+        "AGENT_UTILITIES_DATA_DIR": data_dir,
+        "WORKSPACE_PATH": workspace,
+        "AGENT_WORKSPACE": workspace,
+        "HOME": data_dir,
+    }
 
 
 def http_health(port: int, path: str, **kw: str | int) -> HealthCheck:

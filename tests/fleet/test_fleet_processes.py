@@ -57,6 +57,10 @@ def test_exactly_one_kg_host_daemon(stack: str) -> None:
     assert env["AGENT_UTILITIES_DATA_DIR"] == "/var/lib/agent-utilities" and env["GATEWAY_WORKERS"] == "1"
     # Its kg-ingest pool by config, not by the node's cores and memory (the app's autosize).
     assert env["KG_INGESTION_WORKERS"] == "1"
+    # HOME too: the app writes ~/.agents (its governance loop), and the root is read-only.
+    assert env["HOME"] == "/var/lib/agent-utilities"
+    for name in APP[2:]:
+        assert container(run, name)["env"]["HOME"] == "/tmp/agent-utilities", name
     for name in APP[2:]:
         assert container(run, name)["env"]["KG_DAEMON_ROLE"] == "client", name
 
