@@ -20,6 +20,7 @@ from verify import engine
 STACKS = ("staging", "enterprise")
 FIGURES = "AGENT_OS_FIGURES"  # tests/stack/stackhelp.report appends here on an xdist worker
 STACK_SUITE = Path(__file__).parent / "stack"
+_own_figures: list[str] = []  # the figures file this process made (a nested pytest run's is not its own)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -30,6 +31,7 @@ def pytest_configure(config: pytest.Config) -> None:
         fd, path = tempfile.mkstemp(prefix="agent-os-figures-", suffix=".log")
         os.close(fd)
         os.environ[FIGURES] = path  # the workers start after this and inherit it
+        _own_figures.append(path)
     if getattr(config.option, "numprocesses", None):
         # With workers, the controller starts the Docker Engine when none runs (CI's fresh
         # machine) and stops it when it exits, after every worker: a worker that started it
@@ -54,7 +56,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    path = os.environ.get(FIGURES)
+    path = _own_figures[0] if _own_figures else None
     if hasattr(config, "workerinput") or not path or not Path(path).is_file():
         return
     lines = Path(path).read_text().splitlines()
