@@ -20,6 +20,16 @@ from verify import engine
 STACKS = ("staging", "enterprise")
 FIGURES = "AGENT_OS_FIGURES"  # tests/stack/stackhelp.report appends here on an xdist worker
 STACK_SUITE = Path(__file__).parent / "stack"
+# The stack suite's modules in the order they run: the engine's own checks and changes first
+# (while the other worker is busiest, they only wait on the swarm), the journeys after, the
+# re-shard and journey c last (they leave the stack at 2 shards).
+STACK_ORDER = [
+    "test_stack_engine.py",
+    "test_journey_browser.py",
+    "test_journeys_access.py",
+    "test_journeys_events.py",
+    "test_journeys_shards.py",
+]
 _own_figures: list[str] = []  # the figures file this process made (a nested pytest run's is not its own)
 
 
@@ -46,7 +56,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     unit and comes first (it is the longest: one worker starts it at once), every other
     module is a unit of its own (its module fixtures, such as a provider test's server,
     start once)."""
-    stack = [i for i in items if STACK_SUITE in i.path.parents]
+    stack = sorted(
+        (i for i in items if STACK_SUITE in i.path.parents),
+        key=lambda i: STACK_ORDER.index(i.path.name) if i.path.name in STACK_ORDER else len(STACK_ORDER),
+    )  # stable: a module's tests keep their order
     rest = [i for i in items if STACK_SUITE not in i.path.parents]
     for item in stack:
         item.add_marker(pytest.mark.xdist_group("stack"))
