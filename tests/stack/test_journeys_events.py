@@ -389,23 +389,16 @@ def test_g_shard_alert_reaches_fleet_events(staging: stackhelp.Deployment, secre
                 return shard_alerts <= {a["labels"]["alertname"] for a in am_alerts()}
 
             wait("g: Alertmanager has them", in_alertmanager, 60, 3)
-            in_am_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-            # Alertmanager's first delivery attempt of each shard alert's group after that
-            # (it fails while the shard is down: the gateway cannot write the FleetEvent):
-            # group_wait (30 s) for a new group, up to group_interval (5 m) for a group that
-            # still exists from an earlier outage.
+            # Alertmanager's first delivery attempt (group_wait 30 s for a new group; up to
+            # group_interval, 5 min, for a group left from an earlier blip) fails while the shard
+            # is down: the gateway cannot write the FleetEvent. Restore the shard right after
+            # it: a long outage only piles retries onto the gateway (seen in CI: 62 failed
+            # requests in 5 min, the gateway then too busy to see the shard come back).
             def attempted() -> bool:
-                logs = subprocess.run(
-                    ["docker", "logs", "--since", in_am_at, container("alertmanager")],
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                )
-                text = logs.stdout + logs.stderr
-                return all(f'alertname=\\"{n}\\"' in text for n in shard_alerts)
+                return am_webhook_metrics()["requests_failed"] > before["requests_failed"]
 
-            wait("g: Alertmanager attempts the webhook for both groups", attempted, 330, 5)
+            wait("g: Alertmanager attempts the webhook, refused while the shard is down", attempted, 330, 3)
             print(f"[g] counters while the shard is down: {am_webhook_metrics()}")
         finally:
             stackhelp.report(f"[time] g: shard down for {time.monotonic() - t0:.1f} s")
