@@ -36,6 +36,7 @@ from typing import Any
 import pytest
 
 from components.day0.labels import apply_locally
+from shards.plan import host_and_port
 from shards.routing import choose_shard, routing_key
 from tests.stack import stackhelp
 from tests.stack.journeyhelp import (
@@ -59,11 +60,6 @@ WRITE_ROLE = "kg:write"
 NEW_LABEL = "kg-shard-2"
 # The agent-utilities processes: each reads the shard endpoints from its config.json.
 APP_PROCESSES = ["agent-dispatch-worker", "agent-gateway", "graph-os", "kg-daemon", "kg-ingest-worker"]
-
-
-def shard_address(endpoint: str) -> list[Any]:
-    host, _, port = endpoint.removeprefix("tcp://").rpartition(":")
-    return [host, int(port)]
 
 
 @pytest.fixture(scope="module")
@@ -227,7 +223,9 @@ def graphs_holding(endpoints: list[str], auth_secret: str, node_id: str) -> dict
     """Endpoint -> the graphs on that engine holding a node `node_id`."""
     found: dict[str, list[str]] = {}
     for ep in endpoints:
-        got = in_app({"op": "nodes", "engine": shard_address(ep), "secret": auth_secret, "needle": node_id})
+        got = in_app(
+            {"op": "nodes", "engine": list(host_and_port(ep)), "secret": auth_secret, "needle": node_id}
+        )
         found[ep] = sorted({n["graph"] for n in got["nodes"] if n["id"] == node_id})
     return found
 
