@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import evaluate
+from tests.day0.conftest import staging_at_two_shards
 from tools import mockrun
 
 NODE_CPUS = 2.0
@@ -18,16 +19,7 @@ APP_CONFIG = "/etc/agent-utilities/config.json"
 
 def _two_shards() -> mockrun.Run:
     """Staging as journey c runs it: raised to 2 shards on its one node."""
-    values, _ = mockrun.stack_config("staging")
-    inv = values["agent-os:inventory"]
-    host = {**inv["hosts"][0], "labels": {**inv["hosts"][0]["labels"], "kg-shard-2": True}}
-    return mockrun.run(
-        "staging",
-        overrides={
-            "agent-os:inventory": {**inv, "hosts": [host]},
-            "agent-os:shards": {"count": 2, "acknowledgeReshard": {"from": 1, "to": 2}},
-        },
-    )
+    return mockrun.run("staging", overrides=staging_at_two_shards())
 
 
 def _totals(run: mockrun.Run | None = None) -> tuple[float, int, int]:

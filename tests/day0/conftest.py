@@ -19,6 +19,18 @@ def config_of(stack: str, overrides: Mapping[str, Any] | None = None) -> StackCo
     return cfg
 
 
+def staging_at_two_shards() -> dict[str, Any]:
+    """The overrides that raise staging from 1 to 2 shards on its one node, as journey c's
+    re-shard does: the node also carries `kg-shard-2`, and the change is acknowledged."""
+    values, _ = mockrun.stack_config("staging")
+    inv = values["agent-os:inventory"]
+    host = {**inv["hosts"][0], "labels": {**inv["hosts"][0]["labels"], "kg-shard-2": True}}
+    return {
+        "agent-os:inventory": {**inv, "hosts": [host]},
+        "agent-os:shards": {"count": 2, "acknowledgeReshard": {"from": 1, "to": 2}},
+    }
+
+
 @pytest.fixture
 def cfg_of() -> Callable[..., StackConfig]:
     return config_of

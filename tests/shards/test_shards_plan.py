@@ -5,8 +5,7 @@ from __future__ import annotations
 from components.day0.plan import placement_table
 from components.plan import stack_plan
 from shards.plan import shards_plan
-from tests.day0.conftest import config_of
-from tools import mockrun
+from tests.day0.conftest import config_of, staging_at_two_shards
 
 
 def test_enterprise_has_three_shards_each_pinned_by_its_number() -> None:
@@ -29,16 +28,7 @@ def test_one_shard_is_single_mode() -> None:
 def test_one_node_can_hold_two_shards() -> None:
     """Staging's single node carries both shards of a 1 -> 2 re-shard (one label key per shard;
     a `kg-shard=N` value would allow only one shard per node)."""
-    values, _ = mockrun.stack_config("staging")
-    inv = values["agent-os:inventory"]
-    local = dict(inv["hosts"][0], labels={**inv["hosts"][0]["labels"], "kg-shard-2": True})
-    cfg = config_of(
-        "staging",
-        {
-            "agent-os:inventory": {**inv, "hosts": [local]},
-            "agent-os:shards": {"count": 2, "acknowledgeReshard": {"from": 1, "to": 2}},
-        },
-    )
+    cfg = config_of("staging", staging_at_two_shards())
     table = placement_table(stack_plan(cfg).placements, cfg.inventory.hosts)
     assert table["services"]["kg-shard-1"]["hosts"] == ["local"]
     assert table["services"]["kg-shard-2"]["hosts"] == ["local"]
