@@ -482,7 +482,7 @@ def idle_kg_ingest_consumers(c: StackConfig) -> str | None:
     return (
         f"agent-os:data.kafka.partitions.kgTasks: {partitions} partitions for {consumers} kg-ingest "
         f"consumers ({replicas} kg-ingest-worker replica(s) x {per} threads"
-        f"{'' if w.processes else ' (autosized: at least 2)'} + the kg-daemon's "
+        f"{'' if w.processes else f' (autosized: at least {APP_MIN_INGEST_WORKERS})'} + the kg-daemon's "
         f"{c.fleet.kg_daemon_ingest_workers}): Kafka gives each partition to one consumer, so "
         f"{consumers - partitions} idle, possibly the whole worker fleet; raise the partitions to "
         f"{consumers} to give each one"
